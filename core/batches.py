@@ -1,0 +1,178 @@
+"""Minibatches for training and evaluation.
+
+Three batchers share one shape: ``next() -> (x, y, fresh)`` where ``fresh`` says the model's
+state must start anew, and ``eval_batches(cap)`` yields the same triples over a whole split.
+Targets use -1 for padding (ignored by the loss).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import torch
+
+from core.datasets import Dataset, Split
+from core.errors import SeqlmError
+
+Batch = tuple[torch.Tensor, torch.Tensor, bool]
+MAX_ITEM_LEN = 1024  # sequence models see at most this many tokens of one item
+
+
+class WindowBatcher:
+    """Fixed-context examples for window models (bigram, MLP): x is (B, block), y is (B,)."""
+
+    def __init__(self, split: Split, block: int, pad: int | None, batch_size: int,
+                 gen: torch.Generator | None = None, device: str = "cpu"):
+        source, starts = split.windows(block, pad)
+        self.source = source.to(device)
+        self.starts = None if starts is None else starts.to(device)
+        self.block, self.batch_size, self.gen, self.device = block, batch_size, gen, device
+        self.n = split.n_windows(block, pad)
+        self.offsets = torch.arange(block + 1, device=device)
+        if self.n == 0:
+            raise SeqlmError(f"block size {block} is longer than any item of the data.")
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return max(1, math.ceil(self.n / self.batch_size))
+
+    def _gather(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        s = idx if self.starts is None else self.starts[idx]
+        w = self.source[s.unsqueeze(1) + self.offsets].long()
+        return w[:, :-1], w[:, -1]
+
+    def next(self) -> Batch:
+        idx = torch.randint(0, self.n, (self.batch_size,), generator=self.gen).to(self.device)
+        x, y = self._gather(idx)
+        return x, y, True
+
+    def all(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every example at once (fine for the small datasets; used by counting bigrams and tests)."""
+        return self._gather(torch.arange(self.n, device=self.device))
+
+    def eval_batches(self, cap: int = 0, size: int = 8192) -> Iterator[Batch]:
+        n = self.n if cap <= 0 else min(cap, self.n)
+        for i in range(0, n, size):
+            x, y = self._gather(torch.arange(i, min(i + size, n), device=self.device))
+            yield x, y, True
+
+
+class ItemBatcher:
+    """Whole items for sequence models: x = item[:-1], y = item[1:], padded to the longest in the batch."""
+
+    def __init__(self, split: Split, batch_size: int, gen: torch.Generator | None = None,
+                 device: str = "cpu"):
+        self.split, self.batch_size, self.gen, self.device = split, batch_size, gen, device
+        self.tokens = split.tokens.to(device)
+        self.starts = split.starts.to(device)
+        self.lengths = split.lengths.clamp(max=MAX_ITEM_LEN + 1).to(device)
+        self.n = split.n_items
+        self.pad_in = 0
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return max(1, math.ceil(self.n / self.batch_size))
+
+    def _gather(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        lengths = self.lengths[idx]
+        width = int(lengths.max())
+        pos = torch.arange(width, device=self.device)
+        inside = pos.unsqueeze(0) < lengths.unsqueeze(1)
+        flat = (self.starts[idx].unsqueeze(1) + pos).clamp(max=self.tokens.numel() - 1)
+        seq = torch.where(inside, self.tokens[flat].long(), torch.full_like(flat, -1))
+        x = seq[:, :-1].clamp(min=self.pad_in)
+        return x, seq[:, 1:]
+
+    def next(self) -> Batch:
+        idx = torch.randint(0, self.n, (self.batch_size,), generator=self.gen).to(self.device)
+        x, y = self._gather(idx)
+        return x, y, True
+
+    def eval_batches(self, cap: int = 0, size: int = 512) -> Iterator[Batch]:
+        seen = 0
+        for i in range(0, self.n, size):
+            x, y = self._gather(torch.arange(i, min(i + size, self.n), device=self.device))
+            yield x, y, True
+            seen += int((y >= 0).sum())
+            if 0 < cap <= seen:
+                return
+
+
+class StreamBatcher:
+    """d2l's partitions of a long corpus into (batch_size, num_steps) minibatches.
+
+    sequential: each row continues the previous batch's row, so the hidden state is carried
+    (fresh only at the start of an epoch); random: independent subsequences, state reset each batch.
+    """
+
+    def __init__(self, split: Split, batch_size: int, num_steps: int, partition: str = "sequential",
+                 gen: torch.Generator | None = None, device: str = "cpu"):
+        self.corpus = split.tokens.to(device)
+        self.batch_size, self.num_steps, self.partition = batch_size, num_steps, partition
+        self.gen, self.device = gen, device
+        self._epoch: Iterator[Batch] | None = None
+        if self.steps_per_epoch < 1 or (len(self.corpus) - 1) // batch_size < num_steps:
+            raise SeqlmError(f"batch size {batch_size} x sequence length {num_steps} needs more text than "
+                             f"the training split has ({len(self.corpus):,} tokens); make them smaller.")
+
+    @property
+    def steps_per_epoch(self) -> int:
+        n = len(self.corpus) - 1 - self.num_steps  # worst case of the random offset
+        if self.partition == "sequential":
+            return (n // self.batch_size) // self.num_steps
+        return (n // self.num_steps) // self.batch_size
+
+    def _randint(self, hi: int) -> int:
+        return int(torch.randint(0, hi + 1, (1,), generator=self.gen))
+
+    def _sequential(self) -> Iterator[Batch]:
+        offset = self._randint(self.num_steps)
+        n = ((len(self.corpus) - offset - 1) // self.batch_size) * self.batch_size
+        xs = self.corpus[offset:offset + n].view(self.batch_size, -1)
+        ys = self.corpus[offset + 1:offset + 1 + n].view(self.batch_size, -1)
+        for k in range(self.steps_per_epoch):
+            i = k * self.num_steps
+            yield xs[:, i:i + self.num_steps].long(), ys[:, i:i + self.num_steps].long(), k == 0
+
+    def _random(self) -> Iterator[Batch]:
+        corpus = self.corpus[self._randint(self.num_steps - 1):]
+        n_sub = (len(corpus) - 1) // self.num_steps
+        starts = torch.randperm(n_sub, generator=self.gen).to(self.device) * self.num_steps
+        offsets = torch.arange(self.num_steps, device=self.device)
+        for k in range(self.steps_per_epoch):
+            s = starts[k * self.batch_size:(k + 1) * self.batch_size].unsqueeze(1) + offsets
+            yield corpus[s].long(), corpus[s + 1].long(), True
+
+    def next(self) -> Batch:
+        while True:
+            if self._epoch is None:
+                self._epoch = self._sequential() if self.partition == "sequential" else self._random()
+            batch = next(self._epoch, None)
+            if batch is not None:
+                return batch
+            self._epoch = None
+
+    def eval_batches(self, cap: int = 0, rows: int = 16) -> Iterator[Batch]:
+        """The split as ``rows`` contiguous streams read left to right with the state carried."""
+        corpus = self.corpus if cap <= 0 else self.corpus[:cap + 1]
+        rows = max(1, min(rows, (len(corpus) - 1) // (4 * self.num_steps)))
+        n = ((len(corpus) - 1) // rows) * rows
+        xs = corpus[:n].view(rows, -1)
+        ys = corpus[1:n + 1].view(rows, -1)
+        for i in range(0, xs.shape[1], self.num_steps):
+            yield xs[:, i:i + self.num_steps].long(), ys[:, i:i + self.num_steps].long(), i == 0
+
+
+def make_batcher(ds: Dataset, split: str, batch_kind: str, context: int, batch_size: int,
+                 num_steps: int = 35, partition: str = "sequential",
+                 gen: torch.Generator | None = None, device: str = "cpu"):
+    """The right batcher for a dataset split and a model's batch kind ("window" or "sequence")."""
+    if split not in ds.splits:
+        raise SeqlmError(f"{ds.name} has no {split} split; it has {', '.join(ds.splits)}.")
+    s = ds.splits[split]
+    if batch_kind == "window":
+        return WindowBatcher(s, context, ds.pad, batch_size, gen, device)
+    if s.is_stream:
+        return StreamBatcher(s, batch_size, num_steps, partition, gen, device)
+    return ItemBatcher(s, batch_size, gen, device)

@@ -1,0 +1,175 @@
+"""Run configuration: three dataclasses whose field metadata drives validation, CLI flags,
+the app's form and checkpoint metadata, so that each hyperparameter is described exactly once."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from typing import Any
+
+from core.errors import SeqlmError
+
+DATASETS = ("counting", "names", "timemachine", "file")
+
+
+def param(default: Any, help: str, *, lo: float | None = None, hi: float | None = None,
+          choices: tuple[str, ...] | None = None, label: str | None = None,
+          positive: bool = False) -> Any:
+    """A config field with what the CLI, the form and the validator need to know about it.
+
+    ``positive`` means strictly greater than ``lo`` (used for learning rates and the like).
+    """
+    meta = {"help": help, "lo": lo, "hi": hi, "choices": choices, "label": label, "positive": positive}
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class DataConfig:
+    dataset: str = param("counting", "dataset", choices=DATASETS)
+    file: str = param("", "path of a UTF-8 text file (dataset 'file')", label="file path")
+    mode: str = param("lines", "how a text file is read: one item per line, or one stream",
+                      choices=("lines", "stream"))
+    batch_size: int = param(32, "examples per minibatch", lo=1, hi=1_000_000, label="batch size")
+    num_steps: int = param(35, "sequence length of a minibatch on stream data", lo=1, hi=4096,
+                           label="sequence length")
+    partition: str = param("sequential", "stream minibatches: sequential (state carried) or random",
+                           choices=("sequential", "random"))
+
+
+@dataclass
+class ModelConfig:
+    model: str = param("elman", "model name from the registry")
+    emb: int = param(10, "embedding size", lo=1, hi=4096, label="embedding")
+    hidden: int = param(32, "hidden size", lo=1, hi=8192)
+    layers: int = param(1, "number of layers", lo=1, hi=32)
+    heads: int = param(4, "attention heads", lo=1, hi=64)
+    block_size: int = param(3, "context length (MLP window, Transformer attention window)",
+                            lo=1, hi=1024, label="block size")
+    one_hot: bool = param(True, "one-hot input instead of a learned embedding", label="one-hot input")
+    dropout: float = param(0.0, "dropout probability", lo=0.0, hi=0.9)
+    smoothing: float = param(1.0, "add-k smoothing of the bigram count table", lo=0.0, hi=1e6)
+
+
+@dataclass
+class TrainConfig:
+    optimizer: str = param("sgd", "optimizer", choices=("sgd", "momentum", "adam", "adamw"))
+    lr: float = param(0.1, "learning rate", lo=0.0, hi=1000.0, positive=True, label="learning rate")
+    momentum: float = param(0.9, "momentum (optimizer 'momentum')", lo=0.0, hi=0.9999)
+    weight_decay: float = param(0.0, "weight decay", lo=0.0, hi=10.0, label="weight decay")
+    schedule: str = param("constant", "learning-rate schedule", choices=("constant", "step", "cosine"))
+    decay_at: int = param(0, "step of the x0.1 decay for schedule 'step' (0: half-way)", lo=0,
+                          hi=100_000_000, label="decay at")
+    warmup: int = param(0, "linear warm-up steps (schedule 'cosine')", lo=0, hi=100_000_000)
+    clip: float = param(0.0, "gradient-norm clipping (0: off)", lo=0.0, hi=1e6)
+    steps: int = param(1000, "optimisation steps", lo=1, hi=100_000_000)
+    epochs: float = param(0.0, "epochs over the training split; overrides steps when > 0", lo=0.0, hi=1e6)
+    eval_every: int = param(200, "steps between dev evaluations and samples", lo=1, hi=100_000_000,
+                            label="eval every")
+    eval_cap: int = param(100_000, "at most this many dev targets per evaluation (0: the whole split)",
+                          lo=0, hi=1_000_000_000, label="eval cap")
+    seed: int = param(42, "random seed", lo=0, hi=2**32 - 1)
+    device: str = param("auto", "device", choices=("auto", "cpu", "cuda"))
+    threads: int = param(0, "CPU threads for torch (0: torch's default)", lo=0, hi=1024)
+
+
+@dataclass
+class RunConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RunConfig:
+        """Rebuild from checkpoint metadata; unknown keys (from a newer version) are ignored."""
+        def build(kind, values):
+            known = {f.name for f in fields(kind)}
+            return kind(**{k: v for k, v in (values or {}).items() if k in known})
+        return cls(build(DataConfig, d.get("data")), build(ModelConfig, d.get("model")),
+                   build(TrainConfig, d.get("train")))
+
+    def copy(self) -> RunConfig:
+        return RunConfig(replace(self.data), replace(self.model), replace(self.train))
+
+
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+
+
+def field_spec(section: str, name: str):
+    for f in fields(SECTIONS[section]):
+        if f.name == name:
+            return f
+    raise KeyError(name)
+
+
+def field_type(f) -> type:
+    default = f.default if f.default is not MISSING else None
+    return type(default)
+
+
+def label(f) -> str:
+    return f.metadata.get("label") or f.name.replace("_", " ")
+
+
+def parse_value(f, text: str) -> Any:
+    """Turn what a user typed into the field's type, or raise SeqlmError with one sentence."""
+    kind = field_type(f)
+    text = str(text).strip()
+    name = label(f)
+    if kind is bool:
+        low = text.lower()
+        if low in ("1", "true", "yes", "on", "y"):
+            return True
+        if low in ("0", "false", "no", "off", "n"):
+            return False
+        raise SeqlmError(f"{name} must be yes or no, not {text!r}.")
+    if kind is int:
+        try:
+            value = int(text.replace("_", "")) if text else None
+        except ValueError:
+            value = None
+        if value is None:
+            raise SeqlmError(f"{name} must be a whole number, not {text!r}.")
+        return value
+    if kind is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise SeqlmError(f"{name} must be a number, not {text!r}.") from None
+    return text
+
+
+def check_value(f, value: Any) -> None:
+    """Raise SeqlmError if ``value`` is outside what field ``f`` admits."""
+    m = f.metadata
+    name = label(f)
+    if m.get("choices") and value not in m["choices"]:
+        raise SeqlmError(f"{name} must be one of {', '.join(m['choices'])}, not {value!r}.")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SeqlmError(f"{name} must be a finite number, not {value}.")
+    lo, hi = m.get("lo"), m.get("hi")
+    if lo is not None and (value < lo or (m.get("positive") and value <= lo)):
+        word = "greater than" if m.get("positive") else "at least"
+        raise SeqlmError(f"{name} must be {word} {lo:g}, not {value:g}.")
+    if hi is not None and value > hi:
+        raise SeqlmError(f"{name} must be at most {hi:g}, not {value:g}.")
+
+
+def validate(cfg: RunConfig) -> RunConfig:
+    """Check every field and the rules that tie fields together. Returns ``cfg`` for chaining."""
+    from core.models import registry  # the registry knows which models exist and what they need
+
+    for section, kind in SECTIONS.items():
+        part = getattr(cfg, section)
+        for f in fields(kind):
+            check_value(f, getattr(part, f.name))
+    if cfg.model.model not in registry.MODELS:
+        raise SeqlmError(f"unknown model {cfg.model.model!r}; choose one of {', '.join(registry.MODELS)}.")
+    if cfg.data.dataset == "file" and not cfg.data.file.strip():
+        raise SeqlmError("dataset 'file' needs a file path.")
+    registry.MODELS[cfg.model.model].check(cfg.model)
+    return cfg

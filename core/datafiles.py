@@ -1,0 +1,122 @@
+"""Finding, downloading, verifying and reading the text files behind the datasets."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import SeqlmError
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    filename: str
+    url: str
+    sha256: str
+    size: int
+
+
+KNOWN = {
+    "names": KnownFile("names.txt", "https://raw.githubusercontent.com/karpathy/makemore/master/names.txt",
+                       "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d", 228_145),
+    "timemachine": KnownFile("timemachine.txt", "https://d2l-data.s3-accelerate.amazonaws.com/timemachine.txt",
+                             "8424dbd9532ac81f7e5f0b6add90e6952baea29158309d7d1bf3884f4e12c516", 178_979),
+}
+
+
+def cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("seqlm-tui"))
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def fetch(url: str, dest: Path, sha256: str, timeout: float = 30.0) -> Path:
+    """Download ``url`` to ``dest`` and verify it; a partial or wrong download is never left at ``dest``."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
+    try:
+        h = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+            for block in iter(lambda: resp.read(1 << 16), b""):
+                h.update(block)
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        if h.hexdigest() != sha256:
+            raise SeqlmError(f"the download of {dest.name} from {url} has the wrong checksum; "
+                             f"try again later or put a good copy in {dest.parent}.")
+        os.replace(tmp, dest)
+        return dest
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        reason = getattr(err, "reason", None) or err
+        raise SeqlmError(f"could not download {dest.name} from {url} ({reason}); put the file in "
+                         f"{dest.parent} or set SEQLM_DATA_DIR to a folder that has it.") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def locate(name: str, download: bool = True) -> Path:
+    """Path of a known dataset file: SEQLM_DATA_DIR, else the user cache, else downloaded into the cache."""
+    known = KNOWN[name]
+    env = os.environ.get("SEQLM_DATA_DIR")
+    if env:
+        p = Path(env).expanduser() / known.filename
+        if p.is_file():
+            if sha256_of(p) != known.sha256:
+                raise SeqlmError(f"{p} does not have the expected checksum; delete it or point "
+                                 "SEQLM_DATA_DIR at a good copy.")
+            return p
+    p = cache_dir() / known.filename
+    if p.is_file() and sha256_of(p) == known.sha256:
+        return p
+    if not download:
+        raise SeqlmError(f"{known.filename} is not downloaded yet.")
+    return fetch(known.url, p, known.sha256)
+
+
+def is_available(name: str) -> bool:
+    """True if the file is on disk already (no download needed)."""
+    try:
+        locate(name, download=False)
+        return True
+    except SeqlmError:
+        return False
+
+
+def read_text(path: str | Path) -> str:
+    """Read a UTF-8 text file (BOM and CRLF tolerated) or raise one clear sentence about it."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise SeqlmError(f"{p}: no such file.")
+    if p.is_dir():
+        raise SeqlmError(f"{p} is a folder, not a text file.")
+    try:
+        raw = p.read_bytes()
+    except OSError as err:
+        raise SeqlmError(f"{p} cannot be read ({err.strerror}).") from None
+    if not raw.strip():
+        raise SeqlmError(f"{p} is empty.")
+    if b"\x00" in raw:
+        raise SeqlmError(f"{p} looks like a binary file (it has NUL bytes), not text.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise SeqlmError(f"{p} is not UTF-8 text (bad byte at offset {err.start}).") from None
+    del raw
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text

@@ -1,0 +1,42 @@
+"""Bengio et al. (2003), the seed recipe: embed the last ``block_size`` tokens, one tanh layer, logits."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from core.models.base import LanguageModel
+
+
+class MLP(LanguageModel):
+    batch_kind = "window"
+
+    def __init__(self, vocab_size: int, pad: int = 0, block_size: int = 3, emb: int = 10, hidden: int = 200):
+        super().__init__(vocab_size, pad)
+        self.block_size = block_size
+        self.C = nn.Embedding(vocab_size, emb)
+        self.hidden = nn.Linear(block_size * emb, hidden)
+        self.out = nn.Linear(hidden, vocab_size)
+
+    @property
+    def context(self) -> int:
+        return self.block_size
+
+    def window_logits(self, ctx: torch.Tensor) -> torch.Tensor:
+        """(..., block) contexts -> (..., V) logits."""
+        e = self.C(ctx).flatten(-2)
+        return self.out(torch.tanh(self.hidden(e)))
+
+    def batch_logits(self, x, state=None):
+        return self.window_logits(x), None
+
+    def init_state(self, batch: int) -> torch.Tensor:
+        """The state is the context window, all boundary tokens at the start (as makemore samples)."""
+        return torch.full((batch, self.block_size), self.pad, dtype=torch.long, device=self.device)
+
+    def forward(self, x, state=None):
+        if state is None:
+            state = self.init_state(x.shape[0])
+        full = torch.cat([state, x], dim=1)
+        windows = full.unfold(1, self.block_size, 1)[:, 1:]  # the window ending at each x_t
+        return self.window_logits(windows), full[:, -self.block_size:]

@@ -1,0 +1,35 @@
+"""torch's own recurrent layers (RNN, LSTM, GRU) with a linear head."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.models.base import LanguageModel
+
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+class TorchRNNLM(LanguageModel):
+    recurrent = True
+
+    def __init__(self, vocab_size: int, pad: int = 0, cell: str = "rnn", hidden: int = 256, layers: int = 1,
+                 dropout: float = 0.0, one_hot: bool = True, emb: int = 32):
+        super().__init__(vocab_size, pad)
+        self.cell, self.layers, self.hidden_size, self.one_hot = cell, layers, hidden, one_hot
+        self.embed = None if one_hot else nn.Embedding(vocab_size, emb)
+        self.rnn = CELLS[cell](vocab_size if one_hot else emb, hidden, num_layers=layers, batch_first=True,
+                               dropout=dropout if layers > 1 else 0.0)
+        self.head = nn.Linear(hidden, vocab_size)
+
+    def init_state(self, batch: int):
+        h = torch.zeros(self.layers, batch, self.hidden_size, device=self.device)
+        return (h, torch.zeros_like(h)) if self.cell == "lstm" else h
+
+    def forward(self, x, state=None):
+        if state is None:
+            state = self.init_state(x.shape[0])
+        inp = F.one_hot(x, self.vocab_size).float() if self.one_hot else self.embed(x)
+        out, state = self.rnn(inp, state)
+        return self.head(out), state

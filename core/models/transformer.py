@@ -1,0 +1,96 @@
+"""A small causal Transformer decoder (makemore-sized by default).
+
+Positions are rotary (RoPE) and attention is limited to a sliding window of ``block_size`` tokens.
+Both choices serve streaming: a token's scores depend only on relative positions, so the state
+is a rolling key/value cache of the last ``block_size - 1`` tokens per layer, and one generated
+step costs the same after ten characters or after ten thousand. Within the window (all of training)
+this is exactly a plain causal Transformer.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.models.base import LanguageModel
+
+
+def rope(x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+    """Rotate pairs of channels of x (B, H, T, D) by angles pos * theta_i."""
+    d = x.shape[-1]
+    inv = 1.0 / (10000 ** (torch.arange(0, d, 2, dtype=torch.float64, device=x.device) / d))
+    ang = torch.remainder(pos.to(torch.float64).unsqueeze(1) * inv, 2 * math.pi)  # float64: long sessions
+    cos, sin = ang.cos().to(x.dtype), ang.sin().to(x.dtype)
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    return torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1).flatten(-2)
+
+
+class Attention(nn.Module):
+    def __init__(self, emb: int, heads: int, window: int, dropout: float):
+        super().__init__()
+        self.heads, self.window, self.dropout = heads, window, dropout
+        self.qkv = nn.Linear(emb, 3 * emb)
+        self.proj = nn.Linear(emb, emb)
+
+    def forward(self, x, pos, cache):
+        b, t, e = x.shape
+        q, k, v = self.qkv(x).view(b, t, 3, self.heads, e // self.heads).permute(2, 0, 3, 1, 4)
+        q, k = rope(q, pos), rope(k, pos)
+        kpos = pos
+        if cache is not None:
+            ck, cv, cpos = cache
+            k, v, kpos = torch.cat([ck, k], 2), torch.cat([cv, v], 2), torch.cat([cpos, pos])
+        gap = pos.unsqueeze(1) - kpos.unsqueeze(0)
+        mask = (gap >= 0) & (gap < self.window)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
+                                           dropout_p=self.dropout if self.training else 0.0)
+        keep = self.window - 1
+        new_cache = (k[:, :, -keep:], v[:, :, -keep:], kpos[-keep:]) if keep else None
+        return self.proj(y.transpose(1, 2).reshape(b, t, e)), new_cache
+
+
+class Block(nn.Module):
+    def __init__(self, emb: int, heads: int, window: int, dropout: float):
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(emb), nn.LayerNorm(emb)
+        self.attn = Attention(emb, heads, window, dropout)
+        self.mlp = nn.Sequential(nn.Linear(emb, 4 * emb), nn.GELU(), nn.Linear(4 * emb, emb), nn.Dropout(dropout))
+
+    def forward(self, x, pos, cache):
+        a, cache = self.attn(self.ln1(x), pos, cache)
+        x = x + a
+        return x + self.mlp(self.ln2(x)), cache
+
+
+class TransformerLM(LanguageModel):
+    """State: (next position, per-layer rolling (keys, values, positions) caches)."""
+
+    def __init__(self, vocab_size: int, pad: int = 0, emb: int = 64, heads: int = 4, layers: int = 4,
+                 block_size: int = 32, dropout: float = 0.0):
+        super().__init__(vocab_size, pad)
+        self.block_size = block_size
+        self.tok = nn.Embedding(vocab_size, emb)
+        self.drop = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList(Block(emb, heads, block_size, dropout) for _ in range(layers))
+        self.ln_f = nn.LayerNorm(emb)
+        self.head = nn.Linear(emb, vocab_size)
+
+    @property
+    def context(self) -> int:
+        return self.block_size
+
+    def init_state(self, batch: int):
+        return (0, [None] * len(self.blocks))
+
+    def forward(self, x, state=None):
+        start, caches = state if state is not None else self.init_state(x.shape[0])
+        pos = torch.arange(start, start + x.shape[1], device=x.device)
+        h = self.drop(self.tok(x))
+        new = []
+        for block, cache in zip(self.blocks, caches):
+            h, cache = block(h, pos, cache)
+            new.append(cache)
+        return self.head(self.ln_f(h)), (start + x.shape[1], new)

@@ -14,12 +14,13 @@ DATASETS = ("counting", "names", "timemachine", "file")
 
 def param(default: Any, help: str, *, lo: float | None = None, hi: float | None = None,
           choices: tuple[str, ...] | None = None, label: str | None = None,
-          positive: bool = False) -> Any:
+          positive: bool = False, flag: str | None = None) -> Any:
     """A config field with what the CLI, the form and the validator need to know about it.
 
     ``positive`` means strictly greater than ``lo`` (used for learning rates and the like).
     """
-    meta = {"help": help, "lo": lo, "hi": hi, "choices": choices, "label": label, "positive": positive}
+    meta = {"help": help, "lo": lo, "hi": hi, "choices": choices, "label": label, "positive": positive,
+            "flag": flag}
     return field(default=default, metadata=meta)
 
 
@@ -56,7 +57,8 @@ class TrainConfig:
     lr: float = param(0.1, "learning rate", lo=0.0, hi=1000.0, positive=True, label="learning rate")
     momentum: float = param(0.9, "momentum (optimizer 'momentum')", lo=0.0, hi=0.9999)
     weight_decay: float = param(0.0, "weight decay", lo=0.0, hi=10.0, label="weight decay")
-    schedule: str = param("constant", "learning-rate schedule", choices=("constant", "step", "cosine"))
+    schedule: str = param("constant", "learning-rate schedule", choices=("constant", "step", "cosine"),
+                          flag="lr-schedule")
     decay_at: int = param(0, "step of the x0.1 decay for schedule 'step' (0: half-way)", lo=0,
                           hi=100_000_000, label="decay at")
     warmup: int = param(0, "linear warm-up steps (schedule 'cosine')", lo=0, hi=100_000_000)
@@ -107,6 +109,11 @@ def field_spec(section: str, name: str):
 def field_type(f) -> type:
     default = f.default if f.default is not MISSING else None
     return type(default)
+
+
+def flag(f) -> str:
+    """The command-line flag of a field (``--batch-size`` for ``batch_size``)."""
+    return "--" + (f.metadata.get("flag") or f.name.replace("_", "-"))
 
 
 def label(f) -> str:

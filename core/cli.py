@@ -1,0 +1,374 @@
+"""``seqlm-tui``: the app with no command; headless commands otherwise. Renders core's events as text."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from dataclasses import fields
+from datetime import datetime
+from pathlib import Path
+
+from core import __version__
+from core.config import SECTIONS, field_type, flag
+from core.errors import SeqlmError
+
+TRAIN_ONLY = {"steps", "epochs", "eval_every", "eval_cap", "schedule", "decay_at", "warmup"}
+
+
+# -- flags derived from the config dataclasses ---------------------------------------------------
+
+
+def add_config_flags(p: argparse.ArgumentParser, sections=("data", "model", "train"), skip=()) -> None:
+    """One flag per config field; defaults are left unset so presets and model defaults apply."""
+    for section in sections:
+        group = p.add_argument_group(f"{section} options")
+        for f in fields(SECTIONS[section]):
+            if f.name in skip:
+                continue
+            m, kind = f.metadata, field_type(f)
+            dest = f"{section}.{f.name}"
+            if kind is bool:
+                group.add_argument(flag(f), dest=dest, action=argparse.BooleanOptionalAction,
+                                   default=None, help=m["help"])
+                continue
+            extra = {"choices": m["choices"]} if m.get("choices") else {}
+            if f.name == "model":
+                from core.models.registry import MODELS
+                extra = {"choices": list(MODELS)}
+            group.add_argument(flag(f), dest=dest, type=kind, default=None, metavar=f.name.upper()
+                               if not extra else None, help=m["help"], **extra)
+
+
+def config_from_args(args, base=None):
+    """Preset (or ``base``), then the model's defaults, then the flags the user gave."""
+    from core import presets
+
+    explicit = {k: v for k, v in vars(args).items() if "." in k and v is not None}
+    model = explicit.get("model.model")
+    cfg = base.copy() if base is not None else presets.config_for(getattr(args, "preset", None), model)
+    values: dict = {}
+    for key, v in explicit.items():
+        section, name = key.split(".")
+        values.setdefault(section, {})[name] = v
+    return presets.apply(cfg, values)
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint-dir", default=None,
+                   help="folder of checkpoints (default ./checkpoints or $SEQLM_CHECKPOINT_DIR)")
+
+
+def add_sampling(p: argparse.ArgumentParser, length: int) -> None:
+    p.add_argument("--checkpoint", required=True, help="checkpoint file to load")
+    p.add_argument("--greedy", action="store_true", help="always take the most likely token")
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--top-k", type=int, default=0, help="sample among the k most likely tokens (0: all)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--length", type=int, default=length, help="at most this many tokens")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from core.presets import PRESETS
+
+    p = argparse.ArgumentParser(prog="seqlm-tui", description="A terminal playground for small sequence "
+                                "language models. With no command, opens the app.")
+    p.add_argument("--version", action="version", version=f"seqlm-tui {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    preset_help = "start from a named recipe: " + "; ".join(f"{k} ({v[0]})" for k, v in PRESETS.items())
+
+    t = sub.add_parser("train", help="train a model headless", description="Train a model headless.")
+    t.add_argument("--preset", choices=list(PRESETS), help=preset_help)
+    add_config_flags(t)
+    t.add_argument("--save", help="checkpoint file to write (default: a new file in the checkpoint folder)")
+    t.add_argument("--no-save", action="store_true", help="do not write a checkpoint")
+    t.add_argument("--resume", help="checkpoint to continue training from")
+    t.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    t.add_argument("--quiet", action="store_true", help="no evaluation lines or samples")
+    add_common(t)
+
+    s = sub.add_parser("sweep", help="learning-rate range test", description="Learning-rate range test: "
+                       "one minibatch per rate on an exponential grid, on a fresh copy of the model.")
+    s.add_argument("--preset", choices=list(PRESETS), help=preset_help)
+    add_config_flags(s, skip=TRAIN_ONLY | {"lr"})
+    s.add_argument("--lr-min", type=float, default=1e-3)
+    s.add_argument("--lr-max", type=float, default=1.0)
+    s.add_argument("--steps", type=int, default=1000, help="learning rates to try")
+    s.add_argument("--json", action="store_true")
+    add_common(s)
+
+    g = sub.add_parser("generate", help="stream a continuation of a prompt",
+                       description="Stream a continuation of a prompt, one token at a time.")
+    add_sampling(g, 100)
+    g.add_argument("--prompt", default="", help="text to continue (numbers separated by spaces for counting)")
+
+    sa = sub.add_parser("sample", help="draw whole items (names) from a checkpoint")
+    add_sampling(sa, 60)
+    sa.add_argument("--num", type=int, default=20)
+
+    e = sub.add_parser("eval", help="loss and perplexity of a checkpoint on a split")
+    e.add_argument("--checkpoint", required=True)
+    e.add_argument("--split", default="dev", choices=("train", "dev", "test"))
+    e.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    e.add_argument("--json", action="store_true")
+    return p
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+
+def fmt_time(s: float) -> str:
+    if not math.isfinite(s):
+        return "?"
+    s = int(s)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+class Progress:
+    """A one-line progress bar on stderr, only when stderr is a terminal, redrawn at most 10 times a second."""
+
+    def __init__(self, enabled: bool):
+        self.enabled, self.last, self.shown = enabled, 0.0, False
+
+    def update(self, e, force=False) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self.last < 0.1 and not force):
+            return
+        self.last = now
+        frac = e.step / e.total
+        bar = "#" * int(frac * 24)
+        sys.stderr.write(f"\r[{bar:<24}] {e.step}/{e.total} loss {e.smooth:.4f} "
+                         f"{e.tokens_per_s:,.0f} tok/s ETA {fmt_time(e.eta)}  ")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+def out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+
+def default_save_path(run, folder) -> Path:
+    from core import checkpoint
+
+    base = Path(folder) if folder else checkpoint.default_dir()
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = base / f"{run.name}-{stamp}.pt"
+    n = 1
+    while path.exists():
+        n += 1
+        path = base / f"{run.name}-{stamp}-{n}.pt"
+    return path
+
+
+def cmd_train(args) -> int:
+    from core import checkpoint
+    from core import events as ev
+    from core.run import new_run
+    from core.textsafe import printable
+    from core.train import Trainer
+
+    if args.resume:
+        run = checkpoint.load(args.resume, device=getattr(args, "train.device") or "auto")
+        run.cfg = config_from_args(args, base=run.cfg)
+        from core.config import validate
+        validate(run.cfg)
+    else:
+        run = new_run(config_from_args(args))
+    human = not args.json
+    progress = Progress(sys.stderr.isatty())
+    trainer = Trainer(run, sample_count=0 if args.quiet or args.json else 3)
+    result, failed = None, None
+    try:
+        for e in trainer.events():
+            if isinstance(e, ev.Step):
+                progress.update(e, force=e.step == e.total)
+            elif isinstance(e, ev.Started) and human:
+                out(f"training {e.model} ({e.params:,} parameters) on {e.dataset}, {e.total_steps:,} steps, "
+                    f"device {e.device}; dev loss on {e.eval_targets:,} targets")
+            elif isinstance(e, ev.Eval) and human and not args.quiet:
+                progress.clear()
+                out(f"step {e.step:>8,}  train {e.train_loss:.4f}  dev {e.dev_loss:.4f}  ppl {e.dev_ppl:.3f}")
+            elif isinstance(e, ev.Sample) and human:
+                for s in e.texts:
+                    out("    " + printable(s))
+            elif isinstance(e, ev.Finished):
+                result = e.result
+            elif isinstance(e, ev.Error):
+                failed = e.message
+    except KeyboardInterrupt:
+        progress.clear()
+        print("seqlm-tui: interrupted; no checkpoint written.", file=sys.stderr)
+        return 130
+    progress.clear()
+    if failed:
+        raise SeqlmError(failed)
+    path = None
+    if not args.no_save:
+        target = Path(args.save) if args.save else default_save_path(run, args.checkpoint_dir)
+        path = checkpoint.save(run, target)
+    result = dict(result or {}, checkpoint=str(path) if path else None)
+    if args.json:
+        out(json.dumps(result))
+    else:
+        dev = result.get("dev_loss")
+        out(f"done: {result['steps']:,} steps, train loss {result['train_loss']:.4f}"
+            + (f", dev loss {dev:.4f}, perplexity {result['dev_ppl']:.3f}" if dev is not None else "")
+            + f", {result['tokens_per_s']:,.0f} tokens/s, {result['elapsed_s']:.1f} s")
+        if path:
+            out(f"saved {path}")
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from core import events as ev
+    from core.run import new_run
+    from core.sweep import Sweep, SweepConfig
+
+    scfg = SweepConfig(args.lr_min, args.lr_max, args.steps)
+    scfg.check()
+    run = new_run(config_from_args(args))
+    done = None
+    for e in Sweep(run, scfg).events():
+        if isinstance(e, ev.Error):
+            raise SeqlmError(e.message)
+        if isinstance(e, ev.SweepPoint) and sys.stderr.isatty() and (e.index % 20 == 0 or e.index == e.total):
+            sys.stderr.write(f"\rsweep {e.index}/{e.total} lr {e.lr:.2e} loss {e.smooth:.4f}   ")
+            sys.stderr.flush()
+        if isinstance(e, ev.SweepDone):
+            done = e
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")
+    if args.json:
+        out(json.dumps({"lrs": done.lrs, "losses": done.losses, "smoothed": done.smoothed,
+                        "suggested_lr": done.suggested_lr, "stopped": done.reason}))
+        return 0
+    import plotext as plt
+
+    xs = [math.log10(v) for v in done.lrs]
+    plt.clear_figure()
+    plt.plot(xs, done.losses, label="loss", marker="dot")
+    plt.plot(xs, done.smoothed, label="smoothed")
+    if done.suggested_lr:
+        plt.vline(math.log10(done.suggested_lr), "red")
+    plt.title(f"learning-rate range test: {run.cfg.model.model} on {run.cfg.data.dataset}")
+    plt.xlabel("log10 learning rate")
+    plt.plotsize(min(100, plt.terminal_width() or 80), 22)
+    if not sys.stdout.isatty():
+        plt.clear_color()
+    plt.show()
+    stop = {"diverged": "stopped early: the loss diverged", "done": "tried every rate"}.get(done.reason, done.reason)
+    out(f"{stop}; {len(done.lrs)} rates")
+    if done.suggested_lr:
+        out(f"suggested learning rate: {done.suggested_lr:.3g} (steepest descent of the smoothed loss)")
+    else:
+        out("no suggestion: the curve is too short or never falls.")
+    return 0
+
+
+def _generator(args):
+    from core import checkpoint
+    from core.generate import Generator, Sampling
+
+    run = checkpoint.load(args.checkpoint, device=args.device)
+    sampling = Sampling(args.temperature, args.top_k, args.greedy)
+    sampling.check()
+    if args.length < 1:
+        raise SeqlmError(f"length must be at least 1, not {args.length}.")
+    return run, Generator(run.model, run.vocab, sampling, seed=args.seed)
+
+
+def cmd_generate(args) -> int:
+    from core.generate import render
+    from core.textsafe import printable
+
+    run, g = _generator(args)
+    g.feed(args.prompt)
+    first = True
+    try:
+        for i in g.stream(args.length):
+            if i == run.vocab.boundary:
+                break
+            sys.stdout.write(printable(render(run.vocab, [i], first)))
+            sys.stdout.flush()
+            first = False
+    except KeyboardInterrupt:
+        print("\nseqlm-tui: interrupted.", file=sys.stderr)
+        return 130
+    sys.stdout.write("\n")
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from core.generate import render
+    from core.textsafe import printable
+
+    run, g = _generator(args)
+    if args.num < 1:
+        raise SeqlmError(f"num must be at least 1, not {args.num}.")
+    for _ in range(args.num):
+        if run.vocab.boundary is None:
+            g.reset()
+            g.feed(run.vocab.tokens[1] if run.vocab.kind == "chars" else "0")
+        ids = [i for i in g.stream(args.length) if i != run.vocab.boundary]
+        out(printable(render(run.vocab, ids)))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    import math as m
+
+    from core import checkpoint
+    from core.batches import make_batcher
+    from core.train import evaluate
+
+    run = checkpoint.load(args.checkpoint, device=args.device)
+    ds = run.ensure_dataset()
+    model = run.model
+    b = make_batcher(ds, args.split, model.batch_kind, model.context, 1, run.cfg.data.num_steps,
+                     "sequential", None, str(model.device))
+    loss, n = evaluate(model, b.eval_batches(0))
+    res = {"split": args.split, "loss": loss, "perplexity": m.exp(min(loss, 50)), "targets": n,
+           "step": run.step}
+    if args.json:
+        out(json.dumps(res))
+    else:
+        out(f"{args.split}: loss {loss:.4f}, perplexity {res['perplexity']:.3f} on {n:,} targets "
+            f"({run.cfg.model.model} on {run.cfg.data.dataset}, step {run.step:,})")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "sweep": cmd_sweep, "generate": cmd_generate, "sample": cmd_sample,
+            "eval": cmd_eval}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from tui.app import run_app
+
+            return run_app()
+        return COMMANDS[args.command](args) or 0
+    except SeqlmError as err:
+        print(f"seqlm-tui: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("seqlm-tui: interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Named recipes: the seed material's runs, and faster ones. A preset is a partial config."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from core.config import DataConfig, RunConfig, TrainConfig
+from core.errors import SeqlmError
+from core.models import registry
+
+PRESETS: dict[str, tuple[str, dict]] = {
+    "counting-elman": (
+        "the seed's counting RNN: Elman from scratch, hidden 32, one-hot, batch = half the data",
+        {"data": {"dataset": "counting", "batch_size": 48},
+         "model": {"model": "elman", "hidden": 32, "one_hot": True},
+         "train": {"optimizer": "adam", "lr": 0.01, "steps": 600, "eval_every": 100}}),
+    "names-mlp-seed": (
+        "the seed's MLP on names: block 3, emb 10, hidden 200, batch 32, SGD 0.1 then 0.01, 200k steps",
+        {"data": {"dataset": "names", "batch_size": 32},
+         "model": {"model": "mlp", "block_size": 3, "emb": 10, "hidden": 200},
+         "train": {"optimizer": "sgd", "lr": 0.1, "schedule": "step", "steps": 200_000,
+                   "eval_every": 10_000}}),
+    "timemachine-rnn": (
+        "d2l's character RNN on The Time Machine: torch RNN 256, one-hot, 32 x 35, SGD lr 1, clip 1",
+        {"data": {"dataset": "timemachine", "batch_size": 32, "num_steps": 35, "partition": "sequential"},
+         "model": {"model": "rnn", "hidden": 256, "one_hot": True},
+         "train": {"optimizer": "sgd", "lr": 1.0, "clip": 1.0, "epochs": 100, "eval_every": 1000}}),
+}
+
+
+def apply(cfg: RunConfig, values: dict) -> RunConfig:
+    """A copy of ``cfg`` with ``{"data": {...}, "model": {...}, "train": {...}}`` values set."""
+    out = cfg.copy()
+    for section, kv in values.items():
+        setattr(out, section, replace(getattr(out, section), **kv))
+    return out
+
+
+def get(name: str) -> dict:
+    try:
+        return PRESETS[name][1]
+    except KeyError:
+        raise SeqlmError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}.") from None
+
+
+def config_for(preset: str | None = None, model: str | None = None) -> RunConfig:
+    """Defaults, then the preset, with the model's own defaults under the preset's model values."""
+    values = get(preset) if preset else {}
+    name = model or values.get("model", {}).get("model") or "elman"
+    cfg = RunConfig(DataConfig(), registry.defaults_for(name), TrainConfig())
+    if values and values.get("model", {}).get("model", name) != name:
+        values = {k: v for k, v in values.items() if k != "model"}
+    return apply(cfg, values)

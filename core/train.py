@@ -1,0 +1,258 @@
+"""The training loop. It yields events; it never prints. Pause/resume/stop act at step boundaries."""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections.abc import Iterator
+
+import torch
+import torch.nn.functional as F
+
+from core import events as ev
+from core.batches import ItemBatcher, make_batcher
+from core.config import TrainConfig
+from core.errors import SeqlmError
+from core.generate import Sampling, samples
+from core.models.base import LanguageModel, detach_state
+from core.run import Run, resolve_device
+
+SMOOTHING = 0.98  # EMA factor of the smoothed train loss
+
+
+def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """The seed's plain SGD (``p.data += -lr * p.grad``), SGD with momentum, Adam or AdamW."""
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "momentum":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def lr_at(cfg: TrainConfig, step: int, total: int) -> float:
+    """Learning rate for 0-based ``step`` of ``total``: constant, x0.1 step decay, or cosine with warm-up."""
+    if cfg.schedule == "step":
+        at = cfg.decay_at or total // 2
+        return cfg.lr * (0.1 if step >= at else 1.0)
+    if cfg.schedule == "cosine":
+        if step < cfg.warmup:
+            return cfg.lr * (step + 1) / cfg.warmup
+        span = max(1, total - cfg.warmup)
+        return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - cfg.warmup) / span)))
+    return cfg.lr
+
+
+@torch.no_grad()
+def evaluate(model: LanguageModel, batches) -> tuple[float, int]:
+    """Mean cross-entropy per target over ``batches`` (state carried where the batcher says so)."""
+    was = model.training
+    model.eval()
+    total, count, state = 0.0, 0, None
+    try:
+        for x, y, fresh in batches:
+            if fresh:
+                state = None
+            logits, state = model.batch_logits(x, state)
+            total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
+                                           ignore_index=-1, reduction="sum"))
+            count += int((y >= 0).sum())
+    finally:
+        model.train(was)
+    return (total / count if count else float("nan")), count
+
+
+def preview_prompts(run: Run) -> list[str] | None:
+    """What the periodic samples continue: nothing for items (whole names), a count, or text."""
+    vocab = run.vocab
+    if vocab.boundary is not None:
+        return None
+    if vocab.kind == "numbers":
+        return [" ".join(str(i + j) for j in range(4)) for i in (3, 40, 90)]
+    split = run.ensure_dataset().splits["dev"].tokens
+    return [vocab.decode(split[i:i + 16]).replace("<unk>", "?") for i in (0, len(split) // 3, 2 * len(split) // 3)]
+
+
+class Trainer:
+    """Trains a ``Run`` in place. Iterate ``events()``; call ``pause``/``resume``/``stop`` from any thread."""
+
+    def __init__(self, run: Run, sample_count: int = 3):
+        self.run = run
+        self.sample_count = sample_count
+        self._stop = threading.Event()
+        self._go = threading.Event()
+        self._go.set()
+        self.lock = threading.Lock()  # held during a step, so a snapshot never sees half an update
+        self.optimizer: torch.optim.Optimizer | None = None
+
+    # -- control (thread-safe) -------------------------------------------------------------
+    def pause(self) -> None:
+        self._go.clear()
+
+    def resume(self) -> None:
+        self._go.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._go.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._go.is_set()
+
+    def snapshot(self) -> LanguageModel:
+        with self.lock:
+            return self.run.snapshot_model()
+
+    # -- the loop --------------------------------------------------------------------------
+    def total_steps(self, steps_per_epoch: int) -> int:
+        t = self.run.cfg.train
+        return math.ceil(t.epochs * steps_per_epoch) if t.epochs > 0 else t.steps
+
+    def events(self) -> Iterator[ev.Event]:
+        """Run the training loop, yielding events. Errors a user can cause end in an ``Error`` event."""
+        try:
+            yield from self._loop()
+        except SeqlmError as err:
+            yield ev.Error(self.run.step, str(err))
+
+    def _loop(self) -> Iterator[ev.Event]:
+        run, cfg = self.run, self.run.cfg
+        t = cfg.train
+        if t.threads:
+            torch.set_num_threads(t.threads)
+        device = resolve_device(t.device)
+        model = run.model.to(device)
+        ds = run.ensure_dataset()
+        gen = torch.Generator().manual_seed(t.seed + run.step)
+        torch.manual_seed(t.seed + run.step)
+        random.seed(t.seed + run.step)
+        kind, ctx = model.batch_kind, model.context
+        batcher = make_batcher(ds, "train", kind, ctx, cfg.data.batch_size, cfg.data.num_steps,
+                               cfg.data.partition, gen, str(device))
+        if kind == "window" and cfg.data.batch_size > batcher.n:
+            raise SeqlmError(f"batch size {cfg.data.batch_size} is larger than the training split "
+                             f"({batcher.n:,} examples).")
+        dev = make_batcher(ds, "dev", kind, ctx, 1, cfg.data.num_steps, "sequential", None, str(device))
+        total = self.total_steps(batcher.steps_per_epoch)
+        eval_n = dev.n if hasattr(dev, "n") else ds.splits["dev"].n_targets
+        yield ev.Started(total, model.num_params(), ds.name, cfg.model.model, str(device),
+                         min(eval_n, t.eval_cap) if t.eval_cap else eval_n)
+
+        if model.trains_by_counting:
+            yield from self._count(batcher, dev, total)
+            return
+        if run.step >= total:
+            raise SeqlmError(f"this run has already done {run.step:,} of its {total:,} steps; "
+                             "ask for more steps to go on.")
+
+        params = [p for p in model.parameters() if p.requires_grad]
+        opt = make_optimizer(params, t)
+        if run.optimizer_state:
+            try:
+                opt.load_state_dict(run.optimizer_state)
+            except (ValueError, KeyError):
+                pass  # a different optimizer was chosen for the resumed run: start its state afresh
+        self.optimizer = opt
+        good = [p.detach().clone() for p in params]
+        count_targets = isinstance(batcher, ItemBatcher)
+        prompts = preview_prompts(run)
+        smooth = None
+        state = None
+        start_step, t0 = run.step, time.perf_counter()
+        rate_t, rate_tokens, tok_per_s = t0, 0, 0.0
+        last_lr = None
+        model.train()
+        for step in range(run.step, total):
+            if self._stop.is_set():
+                break
+            if not self._go.is_set():
+                yield ev.Paused(step)
+                paused_at = time.perf_counter()
+                self._go.wait()
+                t0 += time.perf_counter() - paused_at
+                rate_t += time.perf_counter() - paused_at
+                if self._stop.is_set():
+                    break
+                yield ev.Resumed(step)
+            x, y, fresh = batcher.next()
+            lr = lr_at(t, step, total)
+            with self.lock:
+                if lr != last_lr:
+                    for g in opt.param_groups:
+                        g["lr"] = lr
+                    last_lr = lr
+                state = None if fresh or not model.recurrent else detach_state(state)
+                logits, state = model.batch_logits(x, state)
+                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-1)
+                value = loss.item()
+                if not math.isfinite(value):
+                    torch._foreach_copy_(params, good)
+                    raise SeqlmError(f"the loss became {value} at step {step + 1} (learning rate {lr:g} is "
+                                     "probably too high); training stopped with the weights of the last "
+                                     "good step; try a lower learning rate.")
+                torch._foreach_copy_(good, [p.detach() for p in params])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if t.clip > 0:
+                    torch.nn.utils.clip_grad_norm_(params, t.clip)
+                opt.step()
+                run.step = step + 1
+            smooth = value if smooth is None else SMOOTHING * smooth + (1 - SMOOTHING) * value
+            run.history.train.add(run.step, value)
+            rate_tokens += int((y >= 0).sum()) if count_targets else y.numel()
+            now = time.perf_counter()
+            if now - rate_t >= 0.5 or tok_per_s == 0.0:
+                tok_per_s = rate_tokens / max(now - rate_t, 1e-9)
+                rate_t, rate_tokens = now, 0
+            elapsed = now - t0
+            done = run.step - start_step
+            eta = elapsed / done * (total - run.step)
+            run.metrics["train_loss"] = smooth
+            yield ev.Step(run.step, total, value, smooth, lr, tok_per_s, elapsed, eta)
+            if run.step % t.eval_every == 0 or run.step == total:
+                yield from self._evaluate(dev, prompts, smooth)
+        else:
+            run.optimizer_state = opt.state_dict()
+            yield ev.Finished(run.step, False, self.result(time.perf_counter() - t0, tok_per_s))
+            return
+        run.optimizer_state = opt.state_dict()
+        yield ev.Finished(run.step, True, self.result(time.perf_counter() - t0, tok_per_s))
+
+    def _evaluate(self, dev, prompts, smooth) -> Iterator[ev.Event]:
+        run = self.run
+        with self.lock:
+            loss, _ = evaluate(run.model, dev.eval_batches(run.cfg.train.eval_cap))
+            run.history.dev.add(run.step, loss)
+            run.metrics.update(dev_loss=loss, dev_ppl=math.exp(min(loss, 50)))
+            yield ev.Eval(run.step, smooth if smooth is not None else loss, loss, math.exp(min(loss, 50)))
+            if self.sample_count:
+                length = 8 if run.vocab.kind == "numbers" else 40 if prompts else 30
+                texts = samples(run.model, run.vocab, self.sample_count, length=length,
+                                seed=run.step, prompts=prompts, sampling=Sampling(temperature=0.8))
+        if self.sample_count:
+            yield ev.Sample(run.step, texts)
+
+    def _count(self, batcher, dev, total) -> Iterator[ev.Event]:
+        """Count-based bigram: one pass over the training split replaces gradient descent."""
+        run, t0 = self.run, time.perf_counter()
+        model = run.model
+        model.counts.zero_()
+        for x, y, _ in batcher.eval_batches(0, size=1 << 16):
+            model.fit(x, y)
+        run.step = total
+        train_loss, n = evaluate(model, batcher.eval_batches(run.cfg.train.eval_cap))
+        run.history.train.add(run.step, train_loss)
+        elapsed = time.perf_counter() - t0
+        yield ev.Step(run.step, total, train_loss, train_loss, 0.0, n / max(elapsed, 1e-9), elapsed, 0.0)
+        yield from self._evaluate(dev, preview_prompts(run), train_loss)
+        yield ev.Finished(run.step, False, self.result(elapsed, n / max(elapsed, 1e-9)))
+
+    def result(self, elapsed: float, tokens_per_s: float) -> dict:
+        m = self.run.metrics
+        return {"steps": self.run.step, "train_loss": m.get("train_loss"), "dev_loss": m.get("dev_loss"),
+                "dev_ppl": m.get("dev_ppl"), "tokens_per_s": tokens_per_s, "elapsed_s": elapsed,
+                "params": self.run.model.num_params()}

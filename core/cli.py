@@ -114,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--split", default="dev", choices=("train", "dev", "test"))
     e.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     e.add_argument("--json", action="store_true")
+    b = sub.add_parser("bench", help="the performance suite (ratios measured side by side)")
+    b.add_argument("--quick", action="store_true", help="smaller runs (under two minutes)")
+    b.add_argument("--json", action="store_true")
+    b.add_argument("--only", nargs="+", metavar="ITEM", help="run only these items")
     return p
 
 
@@ -349,7 +353,30 @@ def cmd_eval(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "sweep": cmd_sweep, "generate": cmd_generate, "sample": cmd_sample,
+def cmd_bench(args) -> int:
+    from core.bench.suite import ITEMS, fmt_value, run_all
+
+    if args.only and set(args.only) - set(ITEMS):
+        raise SeqlmError(f"unknown bench item(s) {', '.join(sorted(set(args.only) - set(ITEMS)))}; "
+                         f"choose from {', '.join(ITEMS)}.")
+
+    def progress(key):
+        if not args.json:
+            print(f"... {key}", file=sys.stderr, flush=True)
+
+    rows = run_all(args.quick, args.only, progress)
+    if args.json:
+        out(json.dumps([r.__dict__ for r in rows], default=str))
+        return 0
+    out("| item | measured | value | goal | met |")
+    out("| --- | --- | --- | --- | --- |")
+    for r in rows:
+        met = "-" if r.met is None else "yes" if r.met else "NO"
+        out(f"| {r.title} | {r.figure} | {fmt_value(r.value)} | {r.goal} | {met} |")
+    return 0
+
+
+COMMANDS = {"bench": cmd_bench, "train": cmd_train, "sweep": cmd_sweep, "generate": cmd_generate, "sample": cmd_sample,
             "eval": cmd_eval}
 
 

@@ -27,8 +27,14 @@ class Sampling:
             raise SeqlmError(f"top-k must be 0 (off) or a positive whole number, not {self.top_k}.")
 
 
-def pick(logits: torch.Tensor, sampling: Sampling, gen: torch.Generator | None = None) -> int:
-    """One token id from a (V,) logit vector: greedy, or temperature + top-k sampling."""
+def pick(logits: torch.Tensor, sampling: Sampling, gen: torch.Generator | None = None,
+         ban: int | None = None) -> int:
+    """One token id from a (V,) logit vector: greedy, or temperature + top-k sampling.
+
+    ``ban`` (the <unk> id) is never produced: it stands for characters the model cannot spell."""
+    if ban is not None:
+        logits = logits.clone()
+        logits[ban] = float("-inf")
     if sampling.greedy:
         return int(logits.argmax())
     logits = logits.float() / sampling.temperature
@@ -90,7 +96,7 @@ class Generator:
         if self.logits is None:
             raise SeqlmError("type a prompt first: this model needs at least one token to continue from.")
         for _ in range(n):
-            i = pick(self.logits, self.sampling, self.gen)
+            i = pick(self.logits, self.sampling, self.gen, self.vocab.unk)
             self._advance([i])
             yield i
             if stop_at_boundary and i == self.vocab.boundary:

@@ -1,0 +1,1 @@
+"""``seqlm-tui bench``: performance measured side by side in one run. Ratios, never pass/fail."""

@@ -17,6 +17,7 @@ from core.errors import SeqlmError
 
 Batch = tuple[torch.Tensor, torch.Tensor, bool]
 MAX_ITEM_LEN = 1024  # sequence models see at most this many tokens of one item
+MATERIALIZE = 4_000_000  # window tokens laid out in full below this size
 
 
 class WindowBatcher:
@@ -32,20 +33,30 @@ class WindowBatcher:
         self.offsets = torch.arange(block + 1, device=device)
         if self.n == 0:
             raise SeqlmError(f"block size {block} is longer than any item of the data.")
+        self.table = None
+        if self.n * (block + 1) <= MATERIALIZE:
+            # Small data (names: 228k windows) is laid out once, so a batch is one index op.
+            self.table = self._windows(torch.arange(self.n, device=device))
 
     @property
     def steps_per_epoch(self) -> int:
         return max(1, math.ceil(self.n / self.batch_size))
 
-    def _gather(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _windows(self, idx: torch.Tensor) -> torch.Tensor:
+        """(len(idx), block + 1) rows: the context then the target."""
+        if self.table is not None:
+            return self.table[idx]
         s = idx if self.starts is None else self.starts[idx]
-        w = self.source[s.unsqueeze(1) + self.offsets].long()
+        return self.source[s.unsqueeze(1) + self.offsets].long()
+
+    def _gather(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        w = self._windows(idx)
         return w[:, :-1], w[:, -1]
 
     def next(self) -> Batch:
-        idx = torch.randint(0, self.n, (self.batch_size,), generator=self.gen).to(self.device)
-        x, y = self._gather(idx)
-        return x, y, True
+        idx = torch.randint(0, self.n, (self.batch_size,), generator=self.gen)
+        w = self._windows(idx if self.device == "cpu" else idx.to(self.device))
+        return w[:, :-1], w[:, -1], True
 
     def all(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Every example at once (fine for the small datasets; used by counting bigrams and tests)."""

@@ -321,12 +321,17 @@ def cmd_sample(args) -> int:
     run, g = _generator(args)
     if args.num < 1:
         raise SeqlmError(f"num must be at least 1, not {args.num}.")
-    for _ in range(args.num):
+    shown = 0
+    for _ in range(10 * args.num):  # an item that ends at once is drawn again
+        if shown == args.num:
+            break
         if run.vocab.boundary is None:
             g.reset()
             g.feed(run.vocab.tokens[1] if run.vocab.kind == "chars" else "0")
         ids = [i for i in g.stream(args.length) if i != run.vocab.boundary]
-        out(printable(render(run.vocab, ids)))
+        if ids:
+            out(printable(render(run.vocab, ids)))
+            shown += 1
     return 0
 
 

@@ -17,6 +17,12 @@ class Curve:
 
     def add(self, step: float, value: float) -> None:
         """Record a point; once ``limit`` is reached, pairs are averaged so memory stays flat."""
+        if self._stride == 1:  # the common case, kept cheap: it runs every training step
+            self.steps.append(step)
+            self.values.append(value)
+            if len(self.steps) >= self.limit:
+                self._compact()
+            return
         self._pending.append((step, value))
         if len(self._pending) < self._stride:
             return
@@ -25,9 +31,12 @@ class Curve:
         self.values.append(sum(v for _, v in self._pending) / n)
         self._pending.clear()
         if len(self.steps) >= self.limit:
-            self.steps = [(a + b) / 2 for a, b in zip(self.steps[::2], self.steps[1::2])]
-            self.values = [(a + b) / 2 for a, b in zip(self.values[::2], self.values[1::2])]
-            self._stride *= 2
+            self._compact()
+
+    def _compact(self) -> None:
+        self.steps = [(a + b) / 2 for a, b in zip(self.steps[::2], self.steps[1::2])]
+        self.values = [(a + b) / 2 for a, b in zip(self.values[::2], self.values[1::2])]
+        self._stride *= 2
 
     def __len__(self) -> int:
         return len(self.steps)

@@ -8,12 +8,13 @@ import torch
 import torch.nn.functional as F
 
 
-def seed_mlp_loop(params: list[torch.Tensor], xs: torch.Tensor, ys: torch.Tensor, batches: list[torch.Tensor],
-                  lr: float, block: int) -> float:
+def seed_mlp_loop(params: list[torch.Tensor], xs: torch.Tensor, ys: torch.Tensor, steps: int,
+                  gen: torch.Generator, lr: float, block: int, batch: int = 32) -> float:
     """makemore part 2: C[X] -> tanh(emb @ W1 + b1) @ W2 + b2, cross-entropy, p.data += -lr * p.grad."""
     C, W1, b1, W2, b2 = params
     loss = None
-    for ix in batches:
+    for _ in range(steps):
+        ix = torch.randint(0, xs.shape[0], (batch,), generator=gen)
         emb = C[xs[ix]]
         h = torch.tanh(emb.view(-1, block * C.shape[1]) @ W1 + b1)
         logits = h @ W2 + b2
@@ -24,7 +25,7 @@ def seed_mlp_loop(params: list[torch.Tensor], xs: torch.Tensor, ys: torch.Tensor
         for p in params:
             p.data += -lr * p.grad
         loss.item()  # the seed records every step's loss
-    return float(loss)
+    return loss.item()
 
 
 def d2l_grad_clipping(params: list[torch.Tensor], theta: float) -> None:

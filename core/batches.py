@@ -42,6 +42,11 @@ class WindowBatcher:
     def steps_per_epoch(self) -> int:
         return max(1, math.ceil(self.n / self.batch_size))
 
+    @property
+    def targets(self) -> int:
+        """Predictions in the whole split (one per window)."""
+        return self.n
+
     def _windows(self, idx: torch.Tensor) -> torch.Tensor:
         """(len(idx), block + 1) rows: the context then the target."""
         if self.table is not None:
@@ -84,6 +89,10 @@ class ItemBatcher:
     @property
     def steps_per_epoch(self) -> int:
         return max(1, math.ceil(self.n / self.batch_size))
+
+    @property
+    def targets(self) -> int:
+        return int((self.lengths - 1).sum())
 
     def _gather(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         lengths = self.lengths[idx]
@@ -133,6 +142,10 @@ class StreamBatcher:
         if self.partition == "sequential":
             return (n // self.batch_size) // self.num_steps
         return (n // self.num_steps) // self.batch_size
+
+    @property
+    def targets(self) -> int:
+        return len(self.corpus) - 1
 
     def _randint(self, hi: int) -> int:
         return int(torch.randint(0, hi + 1, (1,), generator=self.gen))

@@ -12,6 +12,7 @@ from core.models.base import LanguageModel
 from core.vocab import Vocab
 
 MAX_PROMPT = 100_000
+FEED_CHUNK = 256
 
 
 @dataclass
@@ -66,7 +67,9 @@ class Generator:
     @torch.no_grad()
     def _advance(self, ids: list[int]) -> None:
         x = torch.tensor([ids], dtype=torch.long, device=self.model.device)
-        logits, self.state = self.model(x, self.state)
+        # Long prompts go in pieces with the state carried: same result, bounded memory (attention is T x T).
+        for i in range(0, x.shape[1], FEED_CHUNK):
+            logits, self.state = self.model(x[:, i:i + FEED_CHUNK], self.state)
         self.logits = logits[0, -1]
         self.history_len += len(ids)
 

@@ -171,7 +171,7 @@ class Trainer:
                              f"({batcher.n:,} examples).")
         dev = make_batcher(ds, "dev", kind, ctx, 1, cfg.data.num_steps, "sequential", None, str(device))
         total = self.total_steps(batcher.steps_per_epoch)
-        eval_n = dev.n if hasattr(dev, "n") else ds.splits["dev"].n_targets
+        eval_n = dev.targets
         yield ev.Started(total, model.num_params(), ds.name, cfg.model.model, str(device),
                          min(eval_n, t.eval_cap) if t.eval_cap else eval_n)
 

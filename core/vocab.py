@@ -9,7 +9,7 @@ import torch
 from core.errors import SeqlmError
 
 UNK = "<unk>"
-_CHUNK = 1 << 22  # characters encoded at a time: bounds peak memory on large files
+_CHUNK = 1 << 20  # characters encoded at a time: bounds peak memory on large files
 
 
 def compact_dtype(n: int) -> torch.dtype:
@@ -26,7 +26,7 @@ def char_counts(text: str) -> dict[str, int]:
     """Character frequencies of ``text``, counted with tensor ops in chunks."""
     counts = torch.zeros(0, dtype=torch.int64)
     for i in range(0, len(text), _CHUNK):
-        c = torch.bincount(codepoints(text[i:i + _CHUNK]).long())
+        c = torch.bincount(codepoints(text[i:i + _CHUNK]))
         if c.numel() > counts.numel():
             c[: counts.numel()] += counts
             counts = c
@@ -114,7 +114,7 @@ class Vocab:
         out = torch.empty(len(text), dtype=compact_dtype(len(self)))
         for i in range(0, len(text), _CHUNK):
             cp = codepoints(text[i:i + _CHUNK])
-            ids = table[cp.clamp(max=top - 1).long()]
+            ids = torch.index_select(table, 0, cp.clamp(max=top - 1))
             ids[cp >= top] = fill
             if fill < 0 and bool((ids < 0).any()):
                 bad = chr(int(cp[(ids < 0).nonzero()[0, 0]]))

@@ -34,8 +34,12 @@ class TorchRNNLM(LanguageModel):
         if x.shape[0] == 1 and not torch.is_grad_enabled() and x.device.type == "cpu":
             # Streaming one token at a time: oneDNN's CPU LSTM costs ~20 ms a step at batch 1, the
             # native kernel ~0.2 ms (measured by `seqlm-tui bench`); training keeps oneDNN.
-            with torch.backends.mkldnn.flags(enabled=False):
+            mkldnn = torch.backends.mkldnn
+            was, mkldnn.enabled = mkldnn.enabled, False
+            try:
                 out, state = self.rnn(inp, state)
+            finally:
+                mkldnn.enabled = was
         else:
             out, state = self.rnn(inp, state)
         return self.head(out), state

@@ -1,0 +1,1 @@
+"""The Textual app of seqlm-tui: a client of ``core`` like the CLI."""

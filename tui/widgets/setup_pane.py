@@ -1,0 +1,107 @@
+"""Setup: dataset, model and hyperparameters, with per-field validation and a live summary."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Label, Static
+
+from core.config import RunConfig, validate
+from core.errors import SeqlmError
+from core.models import registry
+from tui.widgets.config_form import ConfigForm
+
+MODEL_NAMES = tuple(registry.MODELS)
+
+
+class SetupPane(VerticalScroll):
+    class Changed(Message):
+        """The configuration in the form changed (valid or not)."""
+
+    def __init__(self, cfg: RunConfig, **kw) -> None:
+        super().__init__(**kw)
+        self.cfg = cfg.copy()
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="setup-summary")
+        yield Label("", id="setup-problem")
+        yield Label("Data", classes="section-title")
+        yield ConfigForm("data", self.cfg.data, id="form-data")
+        yield Label("Model", classes="section-title")
+        yield ConfigForm("model", self.cfg.model, only=("model",), choices={"model": MODEL_NAMES},
+                         id="form-model-name")
+        yield self._model_form(self.cfg)
+        yield Label("Training", classes="section-title")
+        yield ConfigForm("train", self.cfg.train, id="form-train")
+
+    def _model_form(self, cfg: RunConfig) -> ConfigForm:
+        spec = registry.get(cfg.model.model)
+        return ConfigForm("model", cfg.model, only=spec.fields, id="form-model")
+
+    def on_mount(self) -> None:
+        self._sync_visibility()
+        self.query_one("#setup-problem", Label).display = False
+
+    def _sync_visibility(self) -> None:
+        is_file = self.query_one("#form-data", ConfigForm).collect().get("dataset") == "file"
+        for row in self.query_one("#form-data", ConfigForm).rows():
+            if row.f.name in ("file", "mode"):
+                row.display = is_file
+
+    async def on_config_form_edited(self, event: ConfigForm.Edited) -> None:
+        if event.form.id == "form-model-name" and event.row.f.name == "model" and not event.row.error:
+            name = event.row.value
+            if name != self.query_one("#form-model", ConfigForm).values.model:
+                cfg = self.cfg.copy()
+                cfg.model = registry.defaults_for(name)
+                await self.query_one("#form-model", ConfigForm).remove()
+                await self.mount(self._model_form(cfg), after=self.query_one("#form-model-name"))
+        self._sync_visibility()
+        self.post_message(self.Changed())
+
+    # -- reading and writing the whole form ------------------------------------------------------
+    def field_errors(self) -> list[str]:
+        return [e for form in self.query(ConfigForm) for e in form.errors()]
+
+    def read(self) -> tuple[RunConfig | None, str | None]:
+        """(config, None) when everything is valid, else (None, the first problem)."""
+        errors = self.field_errors()
+        if errors:
+            return None, errors[0]
+        data = self.query_one("#form-data", ConfigForm).collect()
+        name = self.query_one("#form-model-name", ConfigForm).collect()["model"]
+        model = self.query_one("#form-model", ConfigForm).collect()
+        train = self.query_one("#form-train", ConfigForm).collect()
+        cfg = RunConfig(replace(self.cfg.data, **data), replace(registry.defaults_for(name), **model),
+                        replace(self.cfg.train, **train))
+        try:
+            validate(cfg)
+        except SeqlmError as err:
+            return None, str(err)
+        return cfg, None
+
+    async def load_config(self, cfg: RunConfig) -> None:
+        """Show ``cfg`` in the form (after loading a checkpoint, or a preset)."""
+        self.cfg = cfg.copy()
+        self.query_one("#form-data", ConfigForm).set_values(cfg.data)
+        self.query_one("#form-model-name", ConfigForm).set_values(cfg.model)
+        await self.query_one("#form-model", ConfigForm).remove()
+        await self.mount(self._model_form(cfg), after=self.query_one("#form-model-name"))
+        self.query_one("#form-train", ConfigForm).set_values(cfg.train)
+        self._sync_visibility()
+        self.post_message(self.Changed())
+
+    def set_lr(self, lr: float) -> None:
+        for row in self.query_one("#form-train", ConfigForm).rows():
+            if row.f.name == "lr":
+                row.set_value(float(f"{lr:.3g}"))
+        self.post_message(self.Changed())
+
+    def show_summary(self, text: str, problem: str | None = None) -> None:
+        self.query_one("#setup-summary", Static).update(text)
+        p = self.query_one("#setup-problem", Label)
+        p.update(problem or "")
+        p.display = bool(problem)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -97,10 +96,12 @@ def read_payload(path: str | Path) -> dict:
         raise SeqlmError(f"{path} is a folder, not a checkpoint file.")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise SeqlmError(f"{path} is refused: it holds Python objects other than plain data "
-                         "(a checkpoint may not run code when loaded).") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, AttributeError):
+    except pickle.UnpicklingError as err:
+        if "global" in str(err).lower():
+            raise SeqlmError(f"{path} is refused: it holds Python objects other than plain data "
+                             "(a checkpoint may not run code when loaded).") from None
+        raise SeqlmError(f"{path} is not a readable seqlm-tui checkpoint (truncated or damaged).") from None
+    except Exception:  # torch.load raises many kinds on damaged files (zip, struct, EOF, runtime...)
         raise SeqlmError(f"{path} is not a readable seqlm-tui checkpoint (truncated or damaged).") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise SeqlmError(f"{path} is not a seqlm-tui checkpoint.")

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from core import events as ev
-from core.batches import ItemBatcher, make_batcher
+from core.batches import ItemBatcher, StreamBatcher, make_batcher
 from core.config import TrainConfig
 from core.errors import SeqlmError
 from core.generate import Sampling, samples
@@ -166,7 +166,7 @@ class Trainer:
         kind, ctx = model.batch_kind, model.context
         batcher = make_batcher(ds, "train", kind, ctx, cfg.data.batch_size, cfg.data.num_steps,
                                cfg.data.partition, gen, str(device))
-        if kind == "window" and cfg.data.batch_size > batcher.n:
+        if not isinstance(batcher, StreamBatcher) and cfg.data.batch_size > batcher.n:
             raise SeqlmError(f"batch size {cfg.data.batch_size} is larger than the training split "
                              f"({batcher.n:,} examples).")
         dev = make_batcher(ds, "dev", kind, ctx, 1, cfg.data.num_steps, "sequential", None, str(device))
@@ -196,6 +196,9 @@ class Trainer:
         prompts = preview_prompts(run)
         smooth = None
         state = None
+        # Divergence: a non-finite loss, or one far above both the start and a uniform guess (ln V);
+        # tanh models saturate and can stay finite while being hopeless.
+        ceiling = math.inf
         start_step, t0 = run.step, time.perf_counter()
         rate_t, rate_tokens, tok_per_s = t0, 0, 0.0
         last_lr, last_emit = None, 0.0
@@ -223,11 +226,12 @@ class Trainer:
                 logits, state = model.batch_logits(x, state)
                 loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-1)
                 value = loss.item()
-                if not math.isfinite(value):
+                if not math.isfinite(value) or value > ceiling:
                     torch._foreach_copy_(live, good)
-                    raise SeqlmError(f"the loss became {value} at step {step + 1} (learning rate {lr:g} is "
-                                     "probably too high); training stopped with the weights of the last "
-                                     "good step; try a lower learning rate.")
+                    what = f"became {value}" if not math.isfinite(value) else f"exploded to {value:.4g}"
+                    raise SeqlmError(f"the loss {what} at step {step + 1} (learning rate {lr:g} is probably "
+                                     "too high); training stopped with the weights of the last good step; "
+                                     "try a lower learning rate.")
                 torch._foreach_copy_(good, live)
                 for p in params:
                     p.grad = None
@@ -236,6 +240,8 @@ class Trainer:
                     torch.nn.utils.clip_grad_norm_(params, t.clip)
                 opt.step()
                 run.step = step + 1
+            if smooth is None:
+                ceiling = 10 * max(value, math.log(model.vocab_size))
             smooth = value if smooth is None else SMOOTHING * smooth + (1 - SMOOTHING) * value
             run.history.train.add(run.step, value)
             rate_tokens += int((y >= 0).sum()) if count_targets else y.numel()

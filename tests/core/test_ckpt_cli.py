@@ -1,0 +1,158 @@
+"""Checkpoints (safe, atomic, clear errors) and the headless CLI."""
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from core import checkpoint
+from core.cli import main
+from core.errors import SeqlmError
+from core.presets import apply, config_for
+from core.run import new_run
+from core.train import Trainer
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    run = new_run(apply(config_for("counting-elman"), {"train": {"steps": 400}}))
+    for _ in Trainer(run, sample_count=0).events():
+        pass
+    path = checkpoint.save(run, tmp_path_factory.mktemp("ck") / "counting.pt")
+    return run, path
+
+
+def test_round_trip(trained):
+    run, path = trained
+    back = checkpoint.load(path)
+    assert back.cfg == run.cfg and back.vocab == run.vocab and back.step == run.step == 400
+    assert back.history.train.values == run.history.train.values
+    x = torch.tensor([[7, 8, 9, 10]])
+    with torch.no_grad():
+        assert torch.allclose(back.model(x)[0], run.model(x)[0])
+
+
+def test_save_is_atomic(trained, tmp_path, monkeypatch):
+    run, path = trained
+    target = tmp_path / "keep.pt"
+    checkpoint.save(run, target)
+    before = target.read_bytes()
+
+    def boom(obj, f):
+        f.write(b"half a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", boom)
+    with pytest.raises(SeqlmError, match="No space left"):
+        checkpoint.save(run, target)
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.pt"]  # no temp file left behind
+
+
+class Evil:
+    def __reduce__(self):
+        return (os.system, (f"touch {os.environ['EVIL_MARKER']}",))
+
+
+def test_a_checkpoint_that_would_run_code_is_refused(tmp_path, monkeypatch):
+    marker = tmp_path / "pwned"
+    monkeypatch.setenv("EVIL_MARKER", str(marker))
+    bad = tmp_path / "evil.pt"
+    torch.save({"format": "seqlm-tui", "version": 1, "config": Evil()}, bad)
+    with pytest.raises(SeqlmError, match="refused"):
+        checkpoint.load(bad)
+    plain = tmp_path / "evil.pkl"
+    plain.write_bytes(pickle.dumps(Evil()))
+    with pytest.raises(SeqlmError):
+        checkpoint.load(plain)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda p, good: p.write_bytes(good.read_bytes()[:200]), "truncated"),
+    (lambda p, good: p.write_bytes(b""), "truncated"),
+    (lambda p, good: p.write_bytes(os.urandom(3000)), "truncated"),
+    (lambda p, good: torch.save(dict(torch.load(good, weights_only=True), version=99), p), "version 99"),
+    (lambda p, good: torch.save({"weights": torch.zeros(3)}, p), "not a seqlm-tui checkpoint"),
+])
+def test_bad_checkpoints_give_one_sentence(trained, tmp_path, make, words):
+    _, good = trained
+    p = tmp_path / "bad.pt"
+    make(p, good)
+    with pytest.raises(SeqlmError) as err:
+        checkpoint.load(p)
+    assert words in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(SeqlmError, match="folder"):
+        checkpoint.load(tmp_path)
+
+
+def test_browse_lists_checkpoints_and_skips_temp_files(trained, tmp_path):
+    run, _ = trained
+    checkpoint.save(run, tmp_path / "a.pt")
+    (tmp_path / ".a.pt.123.tmp").write_bytes(b"partial")
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    infos = {i.path.name: i for i in checkpoint.browse(tmp_path)}
+    assert set(infos) == {"a.pt", "junk.pt"}
+    assert infos["a.pt"].dataset == "counting" and infos["a.pt"].model == "elman" and infos["a.pt"].step == 400
+    assert infos["junk.pt"].error
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_train_generate_eval_sample(tmp_path, capsys):
+    ck = tmp_path / "c.pt"
+    code, out, _ = run_cli(capsys, "train", "--preset", "counting-elman", "--save", str(ck), "--json")
+    assert code == 0
+    res = json.loads(out)
+    for key in ("steps", "train_loss", "dev_loss", "dev_ppl", "tokens_per_s", "elapsed_s", "checkpoint"):
+        assert key in res
+    assert res["steps"] == 600 and res["checkpoint"] == str(ck)
+    code, out, _ = run_cli(capsys, "generate", "--checkpoint", str(ck), "--prompt", "7 8 9 10", "--greedy",
+                           "--length", "1")
+    assert (code, out.strip()) == (0, "11")
+    code, out, _ = run_cli(capsys, "eval", "--checkpoint", str(ck), "--json", "--split", "test")
+    assert code == 0 and json.loads(out)["split"] == "test"
+    code, out, _ = run_cli(capsys, "sample", "--checkpoint", str(ck), "--num", "3", "--length", "5")
+    assert code == 0 and len(out.strip().splitlines()) == 3
+
+
+def test_cli_sweep_json(capsys):
+    code, out, _ = run_cli(capsys, "sweep", "--dataset", "names", "--model", "mlp", "--steps", "200", "--json")
+    assert code == 0
+    res = json.loads(out)
+    assert {"lrs", "losses", "smoothed", "suggested_lr"} <= set(res) and len(res["lrs"]) == len(res["losses"])
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["generate", "--checkpoint", "nope.pt", "--prompt", "a"], "no such checkpoint"),
+    (["train", "--dataset", "file", "--file", "/no/such/file.txt"], "no such file"),
+    (["train", "--lr", "-1", "--no-save"], "learning rate"),
+    (["train", "--lr", "nan", "--no-save"], "learning rate"),
+    (["train", "--batch-size", "5000", "--no-save"], "larger than the training split"),
+    (["train", "--dataset", "names", "--model", "mlp", "--block-size", "0", "--no-save"], "block size"),
+])
+def test_cli_errors_are_one_line(capsys, argv, words):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 1 and words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_bad_prompt(trained, capsys):
+    _, ck = trained
+    code, _, err = run_cli(capsys, "generate", "--checkpoint", str(ck), "--prompt", "7 8 nine")
+    assert code == 1 and "'nine' is not a number" in err
+
+
+def test_installed_command_and_usage_errors():
+    exe = os.path.join(os.path.dirname(sys.executable), "seqlm-tui")
+    res = subprocess.run([exe, "--version"], capture_output=True, text=True)
+    assert res.returncode == 0 and "seqlm-tui" in res.stdout
+    res = subprocess.run([exe, "train", "--no-such-flag"], capture_output=True, text=True)
+    assert res.returncode == 2 and "Traceback" not in res.stderr

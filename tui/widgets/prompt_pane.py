@@ -51,6 +51,7 @@ class PromptPane(Vertical):
         self.tag = None
         self._cancel = threading.Event()
         self.busy = False
+        self.updates = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="prompt-body"):
@@ -60,8 +61,8 @@ class PromptPane(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#prompt-probs").display = False
-        self.log_widget.write_line("Talk to the model: what you type warms up its state, then it continues. "
-                                   "The state carries over to the next prompt until /reset. /help lists commands.")
+        self.say("Talk to the model: what you type warms up its state, then it continues. "
+                 "The state carries over to the next prompt until /reset. /help lists commands.")
 
     @property
     def log_widget(self) -> Log:
@@ -72,8 +73,14 @@ class PromptPane(Vertical):
         """Everything in the output log (for tests and copy)."""
         return "\n".join(self.log_widget.lines)
 
+    def _fresh_line(self) -> None:
+        lines = self.log_widget.lines
+        if lines and lines[-1] != "":
+            self.log_widget.write("\n")
+
     def say(self, text: str) -> None:
-        self.log_widget.write_line(printable(text))
+        self._fresh_line()
+        self.log_widget.write(printable(text) + "\n")
 
     # -- commands ------------------------------------------------------------------------------
     def command(self, line: str) -> None:
@@ -164,7 +171,9 @@ class PromptPane(Vertical):
             self.say(f"> {prompt}")
             self.say(str(err))
             return
+        self._fresh_line()
         self.log_widget.write("> " + printable(prompt))
+        self.updates = 0
         self._cancel = threading.Event()
         self.busy = True
         self.stream(self.gen, self.length, self._cancel, first=not prompt)
@@ -192,6 +201,7 @@ class PromptPane(Vertical):
         msg.stop()
         if msg.text:
             self.log_widget.write(msg.text)
+            self.updates += 1  # each token is its own update of the log: the continuation grows
         if msg.probs is not None:
             self._update_probs(msg.probs)
         if msg.done:

@@ -32,7 +32,9 @@ from tui.widgets.sweep_pane import SweepPane
 from tui.widgets.train_pane import TrainPane
 
 DEFAULT_PRESET = "counting-elman"
-REDRAW_S = 0.25  # charts redraw at most four times a second
+# Charts redraw at most 2.5 times a second, and only the visible one: a plotext frame costs tens of
+# milliseconds of the GIL that the training thread shares (measured by `seqlm-tui bench --only app`).
+REDRAW_S = 0.4
 
 
 def data_key(cfg: RunConfig) -> tuple:
@@ -100,9 +102,12 @@ class SeqlmApp(App):
         if not self.is_running:
             return
         try:
+            active = self.query_one(TabbedContent).active
             self.train_pane.refresh_view()
-            self.train_pane.chart.redraw_if_dirty()
-            self.sweep_pane.redraw_if_dirty()
+            if active == "train":
+                self.train_pane.chart.redraw_if_dirty()
+            elif active == "sweep":
+                self.sweep_pane.redraw_if_dirty()
         except NoMatches:
             pass  # the panes are being torn down (quitting)
 
@@ -374,6 +379,7 @@ class SeqlmApp(App):
     # -- navigation -----------------------------------------------------------------------------------
     def action_show(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+        self.call_after_refresh(self.redraw)
         if tab == "prompt":
             self.query_one("#prompt-input").focus()
         if tab == "checkpoints":

@@ -43,7 +43,7 @@ def _median_ratio(a: list[float], b: list[float]) -> float:
 def train_steps(run, steps: int) -> tuple[float, int]:
     """Seconds the trainer takes for ``steps`` steps (set-up and the final evaluation excluded)."""
     run.cfg.train.steps = run.step + steps
-    run.cfg.train.eval_every = 10 ** 9
+    run.cfg.train.eval_every = 10 ** 8
     run.cfg.train.eval_cap = 1
     t0 = t1 = None
     for e in Trainer(run, sample_count=0).events():
@@ -272,6 +272,32 @@ def data_scaling(quick: bool) -> list[Row]:
     return rows
 
 
+def app_training(quick: bool) -> list[Row]:
+    """4. The same training driven through the app (pilot) against headless; key latency meanwhile."""
+    from core.bench.app_items import app_rate_and_latency, headless_rate
+
+    secs = 3.0 if quick else 8.0
+    head = headless_rate(secs)
+    rate, lat = app_rate_and_latency(secs)
+    r = rate / head
+    lat.sort()
+    med, p95 = statistics.median(lat), lat[int(0.95 * len(lat)) - 1]
+    return [Row("app_training", "Training inside the app vs headless (names MLP)",
+                f"{rate:,.0f} vs {head:,.0f} steps/s", r, ">= 0.9", r >= 0.9, {"app": rate, "headless": head}),
+            Row("app_latency", "Key press to updated screen while training",
+                f"median {med:.1f} ms, p95 {p95:.1f} ms", p95, "p95 <= 50 ms", p95 <= 50, {"latency_ms": lat})]
+
+
+def startup_time(quick: bool) -> Row:
+    """9. Time to the app's first frame against ``python -c 'import torch, textual'``."""
+    from core.bench.app_items import startup
+
+    app, base = startup(2 if quick else 5)
+    r = app / base
+    return Row("startup", "Start-up: first frame vs import torch, textual", f"{app:.2f} s vs {base:.2f} s", r,
+               "<= 1.3", r <= 1.3, {"app_s": app, "import_s": base})
+
+
 ITEMS = {
     "engine_mlp": engine_mlp,
     "engine_rnn": engine_rnn,
@@ -279,6 +305,8 @@ ITEMS = {
     "streaming": streaming,
     "quality": quality,
     "data": data_scaling,
+    "app": app_training,
+    "startup": startup_time,
 }
 
 

@@ -96,7 +96,14 @@ class SeqlmApp(App):
         self.train_pane = self.query_one(TrainPane)
         self.sweep_pane = self.query_one(SweepPane)
         self.set_interval(REDRAW_S, self.redraw)
+        self.call_after_refresh(self.warm_up)
         self.request_dataset(self.start_cfg, lambda ds: self.adopt(new_run(self.start_cfg, ds)))
+
+    @work(thread=True, group="warm-up")
+    def warm_up(self) -> None:
+        """torch imports its compiler stack (~2 s) the first time an Adam/momentum optimizer is built;
+        do it after the first frame, so pressing s does not wait for it."""
+        import torch._dynamo  # noqa: F401
 
     def redraw(self) -> None:
         if not self.is_running:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import threading
 import time
 
@@ -61,8 +62,9 @@ class PromptPane(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#prompt-probs").display = False
-        self.say("Talk to the model: what you type warms up its state, then it continues. "
-                 "The state carries over to the next prompt until /reset. /help lists commands.")
+        self.call_after_refresh(self.say, "Talk to the model: what you type warms up its state, then it "
+                                "continues. The state carries over to the next prompt until /reset. "
+                                "/help lists the commands.")
 
     @property
     def log_widget(self) -> Log:
@@ -79,8 +81,13 @@ class PromptPane(Vertical):
             self.log_widget.write("\n")
 
     def say(self, text: str) -> None:
+        """A message of the app's own, wrapped to the log's width (the log does not wrap)."""
         self._fresh_line()
-        self.log_widget.write(printable(text) + "\n")
+        width = max(20, self.log_widget.size.width - 2) if self.log_widget.size.width else 78
+        lines = []
+        for para in printable(text).split("\n"):
+            lines.extend(textwrap.wrap(para, width) or [""])
+        self.log_widget.write("\n".join(lines) + "\n")
 
     # -- commands ------------------------------------------------------------------------------
     def command(self, line: str) -> None:

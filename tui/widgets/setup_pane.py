@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
+from textual.lazy import Lazy
 from textual.message import Message
 from textual.widgets import Label, Static
 
@@ -28,24 +29,33 @@ class SetupPane(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static("", id="setup-summary")
         yield Label("", id="setup-problem")
-        yield Label("Data", classes="section-title")
-        yield ConfigForm("data", self.cfg.data, id="form-data")
-        yield Label("Model", classes="section-title")
-        yield ConfigForm("model", self.cfg.model, only=("model",), choices={"model": MODEL_NAMES},
-                         id="form-model-name")
-        yield self._model_form(self.cfg)
-        yield Label("Training", classes="section-title")
-        yield ConfigForm("train", self.cfg.train, id="form-train")
+        # The form (a hundred widgets) is mounted just after the first frame: the app opens on Train.
+        yield Lazy(Vertical(
+            Label("Data", classes="section-title"),
+            ConfigForm("data", self.cfg.data, id="form-data"),
+            Label("Model", classes="section-title"),
+            ConfigForm("model", self.cfg.model, only=("model",), choices={"model": MODEL_NAMES},
+                       id="form-model-name"),
+            self._model_form(self.cfg),
+            Label("Training", classes="section-title"),
+            ConfigForm("train", self.cfg.train, id="form-train"),
+            id="setup-form"))
 
     def _model_form(self, cfg: RunConfig) -> ConfigForm:
         spec = registry.get(cfg.model.model)
         return ConfigForm("model", cfg.model, only=spec.fields, id="form-model")
 
     def on_mount(self) -> None:
-        self._sync_visibility()
         self.query_one("#setup-problem", Label).display = False
 
+    @property
+    def ready(self) -> bool:
+        """True once the lazily mounted form is there."""
+        return bool(self.query("#form-train"))
+
     def _sync_visibility(self) -> None:
+        if not self.ready:
+            return
         is_file = self.query_one("#form-data", ConfigForm).collect().get("dataset") == "file"
         for row in self.query_one("#form-data", ConfigForm).rows():
             if row.f.name in ("file", "mode"):
@@ -58,7 +68,8 @@ class SetupPane(VerticalScroll):
                 cfg = self.cfg.copy()
                 cfg.model = registry.defaults_for(name)
                 await self.query_one("#form-model", ConfigForm).remove()
-                await self.mount(self._model_form(cfg), after=self.query_one("#form-model-name"))
+                await self.query_one("#setup-form").mount(self._model_form(cfg),
+                                                          after=self.query_one("#form-model-name"))
         self._sync_visibility()
         self.post_message(self.Changed())
 
@@ -68,6 +79,8 @@ class SetupPane(VerticalScroll):
 
     def read(self) -> tuple[RunConfig | None, str | None]:
         """(config, None) when everything is valid, else (None, the first problem)."""
+        if not self.ready:
+            return self.cfg.copy(), None  # the form is not mounted yet: it shows exactly this config
         errors = self.field_errors()
         if errors:
             return None, errors[0]
@@ -86,13 +99,23 @@ class SetupPane(VerticalScroll):
     async def load_config(self, cfg: RunConfig) -> None:
         """Show ``cfg`` in the form (after loading a checkpoint, or a preset)."""
         self.cfg = cfg.copy()
+        if not self.ready:
+            await self._wait_ready()
         self.query_one("#form-data", ConfigForm).set_values(cfg.data)
         self.query_one("#form-model-name", ConfigForm).set_values(cfg.model)
         await self.query_one("#form-model", ConfigForm).remove()
-        await self.mount(self._model_form(cfg), after=self.query_one("#form-model-name"))
+        await self.query_one("#setup-form").mount(self._model_form(cfg), after=self.query_one("#form-model-name"))
         self.query_one("#form-train", ConfigForm).set_values(cfg.train)
         self._sync_visibility()
         self.post_message(self.Changed())
+
+    async def _wait_ready(self) -> None:
+        import asyncio
+
+        for _ in range(200):
+            if self.ready:
+                return
+            await asyncio.sleep(0.01)
 
     def set_lr(self, lr: float) -> None:
         for row in self.query_one("#form-train", ConfigForm).rows():

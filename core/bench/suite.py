@@ -225,6 +225,30 @@ def quality(quick: bool) -> Row:
                {"seed_s": seed, "fast_s": fast, "speedup": ratio})
 
 
+def best_names(quick: bool) -> Row:
+    """7. The names-transformer preset trained headless; its test loss against makemore's ~1.92."""
+    import torch._dynamo  # noqa: F401
+
+    from core.batches import make_batcher as mk
+    from core.train import evaluate
+
+    cfg = config_for("names-transformer")
+    if quick:
+        cfg.train.steps = 500
+    run = new_run(cfg)
+    t0 = time.perf_counter()
+    for e in Trainer(run, sample_count=0).events():
+        if isinstance(e, ev.Error):
+            raise RuntimeError(e.message)
+    secs = time.perf_counter() - t0
+    b = mk(run.dataset, "test", "sequence", run.model.context, 1)
+    test, _ = evaluate(run.model, b.eval_batches(0))
+    label = "names-transformer" + (" (500 steps in --quick)" if quick else "")
+    return Row("best_names", f"Best names model, test loss ({label})",
+               f"test {test:.4f} after {secs / 60:.1f} min (makemore's Transformer: ~1.92)", test,
+               "<= 1.95 within 10 min", test <= 1.95 and secs <= 600, {"test_loss": test, "seconds": secs})
+
+
 _ENCODE = """
 import sys, time
 from core.config import DataConfig
@@ -315,6 +339,7 @@ ITEMS = {
     "elman": elman_vs_torch,
     "streaming": streaming,
     "quality": quality,
+    "best": best_names,
     "data": data_scaling,
     "app": app_training,
     "startup": startup_time,

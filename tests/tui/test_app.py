@@ -184,3 +184,26 @@ async def test_help_and_resize_keep_working():
             await pilot.resize_terminal(*size)
             await pilot.pause(0.2)
         assert await wait_for(pilot, lambda: app.train_state == "idle" and app.current.step > 0, 60)
+
+
+async def test_changing_the_dataset_updates_the_summary_or_says_why_not(tmp_path):
+    app = SeqlmApp(small_counting())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f2")
+        await pilot.pause(0.3)
+        row(app, "data.dataset").query_one(Select).value = "names"
+        assert await wait_for(pilot, lambda: "names: vocabulary 27" in str(
+            app.query_one("#setup-summary").render()))
+        row(app, "data.dataset").query_one(Select).value = "file"
+        await pilot.pause(0.2)
+        assert row(app, "data.file").display and row(app, "data.mode").display
+        row(app, "data.file").query_one(Input).value = str(tmp_path / "missing.txt")
+        assert await wait_for(pilot, lambda: "no such file" in str(app.query_one("#setup-problem").render()))
+        await pilot.press("s")
+        await pilot.pause(0.5)
+        assert app.train_state == "idle" and app.current.cfg.data.dataset == "counting"
+        good = tmp_path / "pets.txt"
+        good.write_text("\n".join(["rex", "fido", "luna", "milo", "bella", "coco", "max", "nala", "oreo", "kiki",
+                                   "toby", "zoe"]))
+        row(app, "data.file").query_one(Input).value = str(good)
+        assert await wait_for(pilot, lambda: "pets.txt: vocabulary" in str(app.query_one("#setup-summary").render()))

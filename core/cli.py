@@ -325,8 +325,8 @@ def cmd_sample(args) -> int:
     for _ in range(10 * args.num):  # an item that ends at once is drawn again
         if shown == args.num:
             break
+        g.reset()  # each item is drawn from a fresh state, as the model was trained
         if run.vocab.boundary is None:
-            g.reset()
             g.feed(run.vocab.tokens[1] if run.vocab.kind == "chars" else "0")
         ids = [i for i in g.stream(args.length) if i != run.vocab.boundary]
         if ids:

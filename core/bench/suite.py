@@ -309,7 +309,7 @@ def data_scaling(quick: bool) -> list[Row]:
 
 def app_training(quick: bool) -> list[Row]:
     """4. The same training driven through the app (pilot) against headless; key latency meanwhile."""
-    from core.bench.app_items import app_rate_and_latency, headless_rate
+    from tui.bench import app_rate_and_latency, headless_rate
 
     secs = 3.0 if quick else 8.0
     head = headless_rate(secs)
@@ -325,7 +325,7 @@ def app_training(quick: bool) -> list[Row]:
 
 def startup_time(quick: bool) -> Row:
     """9. Time to the app's first frame against ``python -c 'import torch, textual'``."""
-    from core.bench.app_items import startup
+    from tui.bench import startup
 
     app, base = startup(2 if quick else 5)
     r = app / base

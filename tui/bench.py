@@ -1,5 +1,5 @@
-"""Bench items that drive the app (imported only when the bench runs them; core never imports textual
-at module level)."""
+"""Bench items that drive the app headless (pilot). They live with the app, so that core never imports
+textual; `seqlm-tui bench` calls them lazily, as the CLI starts the app."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import subprocess
 import sys
 import threading
 import time
+
+from textual import events
 
 from core.presets import apply, config_for
 from core.run import new_run
@@ -63,8 +65,6 @@ def headless_rate(seconds: float) -> float:
 
 
 def app_rate_and_latency(seconds: float, presses: int = 20) -> tuple[float, list[float]]:
-    from textual import events
-
     from tui.app import SeqlmApp
 
     result: dict = {}

@@ -202,6 +202,7 @@ class Trainer:
         start_step, t0 = run.step, time.perf_counter()
         rate_t, rate_tokens, tok_per_s = t0, 0, 0.0
         last_lr, last_emit = None, 0.0
+        constant_lr = t.schedule == "constant"
         model.train()
         for step in range(run.step, total):
             if self._stop.is_set():
@@ -216,7 +217,7 @@ class Trainer:
                     break
                 yield ev.Resumed(step)
             x, y, fresh = batcher.next()
-            lr = lr_at(t, step, total)
+            lr = t.lr if constant_lr else lr_at(t, step, total)
             with self.lock:
                 if lr != last_lr:
                     for g in opt.param_groups:
@@ -224,7 +225,9 @@ class Trainer:
                     last_lr = lr
                 state = None if fresh or not model.recurrent else detach_state(state)
                 logits, state = model.batch_logits(x, state)
-                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-1)
+                if logits.dim() > 2:  # sequences; window models give (B, V) already (no extra graph node)
+                    logits, y = logits.reshape(-1, logits.shape[-1]), y.reshape(-1)
+                loss = F.cross_entropy(logits, y, ignore_index=-1)
                 value = loss.item()
                 if not math.isfinite(value) or value > ceiling:
                     torch._foreach_copy_(live, good)

@@ -156,3 +156,21 @@ def test_installed_command_and_usage_errors():
     assert res.returncode == 0 and "seqlm-tui" in res.stdout
     res = subprocess.run([exe, "train", "--no-such-flag"], capture_output=True, text=True)
     assert res.returncode == 2 and "Traceback" not in res.stderr
+
+
+def test_ctrl_c_during_training_exits_cleanly_without_a_checkpoint(tmp_path):
+    import signal
+    import time
+
+    exe = os.path.join(os.path.dirname(sys.executable), "seqlm-tui")
+    target = tmp_path / "never.pt"
+    proc = subprocess.Popen([exe, "train", "--preset", "counting-elman", "--steps", "10000000", "--save",
+                             str(target)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()  # "training elman ..." once the run has started
+    assert first.startswith("training")
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "interrupted" in err and "Traceback" not in err
+    assert not target.exists() and list(tmp_path.iterdir()) == []

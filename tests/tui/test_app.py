@@ -207,3 +207,34 @@ async def test_changing_the_dataset_updates_the_summary_or_says_why_not(tmp_path
                                    "toby", "zoe"]))
         row(app, "data.file").query_one(Input).value = str(good)
         assert await wait_for(pilot, lambda: "pets.txt: vocabulary" in str(app.query_one("#setup-summary").render()))
+
+
+async def test_divergence_and_a_bad_checkpoint_leave_the_app_usable(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEQLM_CHECKPOINT_DIR", str(tmp_path))
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    cfg = apply(config_for("names-mlp-seed"), {"train": {"lr": 100.0, "steps": 500}})
+    app = SeqlmApp(cfg)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert await wait_for(pilot, lambda: app.current is not None)
+        await pilot.press("s")
+        assert await wait_for(pilot, lambda: app.train_state == "idle" and app.current.step > 0 or
+                              "exploded" in str(app.train_pane.stats.render()), 30)
+        await pilot.pause(0.3)
+        assert "lower learning rate" in str(app.train_pane.stats.render())
+        assert app.current.step < 500
+        await pilot.press("f6")
+        await pilot.pause(0.3)
+        table = app.query_one("#ckpt-table")
+        assert table.row_count == 1
+        table.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert app.current.cfg.train.lr == 100.0  # nothing was replaced by the bad file
+        # still usable: a sane learning rate trains
+        await pilot.press("f2")
+        await pilot.pause(0.2)
+        row(app, "train.lr").query_one(Input).value = "0.1"
+        row(app, "train.steps").query_one(Input).value = "50"
+        await pilot.pause(0.2)
+        await pilot.press("f3", "s")
+        assert await wait_for(pilot, lambda: app.train_state == "idle" and app.current.step >= 50, 30)

@@ -83,7 +83,7 @@ class PromptPane(Vertical):
     def say(self, text: str) -> None:
         """A message of the app's own, wrapped to the log's width (the log does not wrap)."""
         self._fresh_line()
-        width = max(20, self.log_widget.size.width - 2) if self.log_widget.size.width else 78
+        width = max(20, self.log_widget.scrollable_content_region.width - 1) if self.log_widget.size.width else 60
         lines = []
         for para in printable(text).split("\n"):
             lines.extend(textwrap.wrap(para, width) or [""])

@@ -226,8 +226,9 @@ def cmd_train(args) -> int:
     if args.json:
         out(json.dumps(result))
     else:
-        dev = result.get("dev_loss")
-        out(f"done: {result['steps']:,} steps, train loss {result['train_loss']:.4f}"
+        dev, train = result.get("dev_loss"), result.get("train_loss")
+        out(f"done: {result['steps']:,} steps"
+            + (f", train loss {train:.4f}" if train is not None else "")
             + (f", dev loss {dev:.4f}, perplexity {result['dev_ppl']:.3f}" if dev is not None else "")
             + f", {result['tokens_per_s']:,.0f} tokens/s, {result['elapsed_s']:.1f} s")
         if path:

@@ -294,6 +294,7 @@ class Trainer:
         run.step = total
         train_loss, n = evaluate(model, batcher.eval_batches(run.cfg.train.eval_cap))
         run.history.train.add(run.step, train_loss)
+        run.metrics["train_loss"] = train_loss
         elapsed = time.perf_counter() - t0
         yield ev.Step(run.step, total, train_loss, train_loss, 0.0, n / max(elapsed, 1e-9), elapsed, 0.0)
         yield from self._evaluate(dev, preview_prompts(run), train_loss)

@@ -174,3 +174,13 @@ def test_ctrl_c_during_training_exits_cleanly_without_a_checkpoint(tmp_path):
     assert proc.returncode == 130
     assert "interrupted" in err and "Traceback" not in err
     assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("model", ["bigram-counts", "bigram-neural", "mlp", "elman", "rnn", "lstm", "gru",
+                                   "transformer"])
+def test_every_model_trains_from_the_cli(capsys, model):
+    code, out, err = run_cli(capsys, "train", "--dataset", "names", "--model", model, "--steps", "5",
+                             "--eval-every", "5", "--eval-cap", "500", "--no-save", "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["dev_loss"] is not None and res["train_loss"] is not None

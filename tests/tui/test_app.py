@@ -238,3 +238,24 @@ async def test_divergence_and_a_bad_checkpoint_leave_the_app_usable(tmp_path, mo
         await pilot.pause(0.2)
         await pilot.press("f3", "s")
         assert await wait_for(pilot, lambda: app.train_state == "idle" and app.current.step >= 50, 30)
+
+
+async def test_presets_from_the_palette_fill_the_setup():
+    app = SeqlmApp(small_counting())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.3)
+        for name, model, hidden in (("timemachine-rnn", "rnn", 256), ("names-mlp-seed", "mlp", 200),
+                                    ("counting-elman", "elman", 32)):
+            app.apply_preset(name)
+            await pilot.pause(0.6)
+            cfg, problem = app.setup_pane.read()
+            assert problem is None and cfg.model.model == model and cfg.model.hidden == hidden
+            assert len(app.query("#form-model")) == 1
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        await pilot.press(*"names-fast")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.8)
+        cfg, _ = app.setup_pane.read()
+        assert cfg.data.dataset == "names" and cfg.data.batch_size == 512 and cfg.model.hidden == 256

@@ -62,9 +62,9 @@ class PromptPane(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#prompt-probs").display = False
-        self.call_after_refresh(self.say, "Talk to the model: what you type warms up its state, then it "
-                                "continues. The state carries over to the next prompt until /reset. "
-                                "/help lists the commands.")
+        for line in ("Type a prompt: the model warms up on it, then continues.",
+                     "The state carries over to the next prompt until /reset.", "/help lists the commands."):
+            self.log_widget.write(line + "\n")
 
     @property
     def log_widget(self) -> Log:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from textual.app import ComposeResult
@@ -10,7 +11,7 @@ from textual.lazy import Lazy
 from textual.message import Message
 from textual.widgets import Label, Static
 
-from core.config import RunConfig, validate
+from core.config import ModelConfig, RunConfig, validate
 from core.errors import SeqlmError
 from core.models import registry
 from tui.widgets.config_form import ConfigForm
@@ -47,6 +48,19 @@ class SetupPane(VerticalScroll):
 
     def on_mount(self) -> None:
         self.query_one("#setup-problem", Label).display = False
+        self._form_lock = asyncio.Lock()
+
+    async def _show_model_form(self, model: ModelConfig, force: bool = False) -> None:
+        """Swap in the hyperparameter form of ``model`` (once: a preset load and the model Select's
+        change event both ask for it, in either order)."""
+        async with self._form_lock:
+            current = self.query_one("#form-model", ConfigForm)
+            if not force and current.values.model == model.model:
+                return
+            await current.remove()
+            cfg = self.cfg.copy()
+            cfg.model = model
+            await self.query_one("#setup-form").mount(self._model_form(cfg), after=self.query_one("#form-model-name"))
 
     @property
     def ready(self) -> bool:
@@ -63,13 +77,7 @@ class SetupPane(VerticalScroll):
 
     async def on_config_form_edited(self, event: ConfigForm.Edited) -> None:
         if event.form.id == "form-model-name" and event.row.f.name == "model" and not event.row.error:
-            name = event.row.value
-            if name != self.query_one("#form-model", ConfigForm).values.model:
-                cfg = self.cfg.copy()
-                cfg.model = registry.defaults_for(name)
-                await self.query_one("#form-model", ConfigForm).remove()
-                await self.query_one("#setup-form").mount(self._model_form(cfg),
-                                                          after=self.query_one("#form-model-name"))
+            await self._show_model_form(registry.defaults_for(event.row.value))
         self._sync_visibility()
         self.post_message(self.Changed())
 
@@ -102,16 +110,13 @@ class SetupPane(VerticalScroll):
         if not self.ready:
             await self._wait_ready()
         self.query_one("#form-data", ConfigForm).set_values(cfg.data)
+        await self._show_model_form(cfg.model, force=True)
         self.query_one("#form-model-name", ConfigForm).set_values(cfg.model)
-        await self.query_one("#form-model", ConfigForm).remove()
-        await self.query_one("#setup-form").mount(self._model_form(cfg), after=self.query_one("#form-model-name"))
         self.query_one("#form-train", ConfigForm).set_values(cfg.train)
         self._sync_visibility()
         self.post_message(self.Changed())
 
     async def _wait_ready(self) -> None:
-        import asyncio
-
         for _ in range(200):
             if self.ready:
                 return

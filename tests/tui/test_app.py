@@ -259,3 +259,14 @@ async def test_presets_from_the_palette_fill_the_setup():
         await pilot.pause(0.8)
         cfg, _ = app.setup_pane.read()
         assert cfg.data.dataset == "names" and cfg.data.batch_size == 512 and cfg.model.hidden == 256
+
+
+async def test_autosave_keeps_the_best_dev_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEQLM_CHECKPOINT_DIR", str(tmp_path))
+    app = SeqlmApp(small_counting())
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.train_pane.switch.value = True
+        await train_to_end(app, pilot)
+        saved = checkpoint.load(tmp_path / "counting-elman-best.pt")
+        best = min(app.current.history.dev.values)
+        assert saved.metrics["dev_loss"] == pytest.approx(best)

@@ -23,6 +23,8 @@ class DatasetLoaded(Message):
 class GenText(Message):
     """Text streamed by the prompt pane's generator (one token at a time)."""
 
-    def __init__(self, text: str, probs: list | None = None, done: bool = False, error: str | None = None):
+    def __init__(self, text: str, probs: list | None = None, done: bool = False, error: str | None = None,
+                 boundary: bool = False):
         super().__init__()
         self.text, self.probs, self.done, self.error = text, probs, done, error
+        self.boundary = boundary  # the continuation ended with the end of an item (a whole name)

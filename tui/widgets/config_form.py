@@ -13,6 +13,10 @@ from core.config import SECTIONS, check_value, field_type, label, parse_value
 from core.errors import SeqlmError
 
 
+def _onoff(v) -> str:
+    return "on" if v else "off"
+
+
 def _fmt(v) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
@@ -41,16 +45,23 @@ class FieldRow(Vertical):
                 yield Select([(c, c) for c in choices], value=self.value, allow_blank=False, id=wid,
                              classes="field-control", compact=True)
             elif kind is bool:
-                yield Switch(value=bool(self.value), id=wid, classes="field-control")
+                # The word says the state too: a Switch alone is a colour (NO_COLOR, monochrome terminals).
+                with Horizontal(classes="field-control bool-control"):
+                    yield Switch(value=bool(self.value), id=wid)
+                    yield Label(_onoff(self.value), classes="bool-word")
             else:
                 yield Input(_fmt(self.value), id=wid, classes="field-control", compact=True,
                             tooltip=self.f.metadata.get("help"))
             yield Label(self.f.metadata.get("help", ""), classes="field-help", markup=False)
         yield Label("", classes="field-error")
 
+    @property
+    def control(self) -> Input | Select | Switch:
+        return self.query(".field-control").first() if not self.query(Switch) else self.query_one(Switch)
+
     def set_value(self, value) -> None:
         self.value = value
-        control = self.query(".field-control").first()
+        control = self.control
         if isinstance(control, Input):
             control.value = _fmt(value)
         elif isinstance(control, Switch):
@@ -68,8 +79,10 @@ class FieldRow(Vertical):
 
     def read(self) -> None:
         """Parse and check the control's content; keep the error if it is bad."""
-        control = self.query(".field-control").first()
+        control = self.control
         raw = control.value
+        if isinstance(control, Switch):
+            self.query_one(".bool-word", Label).update(_onoff(raw))
         try:
             value = parse_value(self.f, raw) if isinstance(control, Input) else raw
             check_value(self.f, value)

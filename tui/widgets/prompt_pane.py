@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import textwrap
 import threading
 import time
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Log, Static
+from textual.widgets import Input, Static
 
 from core.errors import SeqlmError
 from core.generate import Generator, Sampling, render
 from core.textsafe import printable
 from tui.messages import GenText
 from tui.widgets.history_input import HistoryInput
+from tui.widgets.transcript import Transcript
 
 HELP = """commands:
   /reset        forget the state (start a new conversation)
@@ -27,7 +28,9 @@ HELP = """commands:
   /seed S       seed the sampler (reproducible continuations)
   /probs        show or hide the next-token probabilities
   /help         this list
-Enter with an empty line continues from the current state."""
+Enter on an empty line continues from the current state; Escape stops a continuation."""
+
+MAX_CONTEXT = 4000  # characters of the conversation replayed into new weights (see ``_replay``)
 
 
 def bar_chart(top: list[tuple[str, float]], width: int = 14) -> str:
@@ -39,6 +42,8 @@ def bar_chart(top: list[tuple[str, float]], width: int = 14) -> str:
 
 
 class PromptPane(Vertical):
+    BINDINGS = [Binding("escape", "stop_stream", "Stop generating", show=False)]
+
     def __init__(self, source, **kw) -> None:
         """``source()`` returns (model, vocab, tag) for the current model; a new tag means new weights."""
         super().__init__(**kw)
@@ -51,55 +56,47 @@ class PromptPane(Vertical):
         self.gen: Generator | None = None
         self.tag = None
         self._cancel = threading.Event()
+        self._queued: list[str] = []  # lines submitted while a continuation was streaming
         self.busy = False
         self.updates = 0
+        # What the generator has seen since the last reset, to replay it into newer weights.
+        self.context: list[str] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="prompt-body"):
-            yield Log(id="prompt-log", highlight=False)
+            yield Transcript(id="prompt-log")
             yield Static("", id="prompt-probs")
         yield HistoryInput(placeholder="type a prompt and press Enter  (/help for commands)", id="prompt-input")
 
     def on_mount(self) -> None:
         self.query_one("#prompt-probs").display = False
-        for line in ("Type a prompt: the model warms up on it, then continues.",
-                     "The state carries over to the next prompt until /reset.", "/help lists the commands."):
-            self.log_widget.write(line + "\n")
+        self.say("Type a prompt: the model warms up on it, then continues. The state carries over to the next "
+                 "prompt until /reset. /help lists the commands.")
 
     @property
-    def log_widget(self) -> Log:
-        return self.query_one("#prompt-log", Log)
+    def transcript(self) -> Transcript:
+        return self.query_one(Transcript)
 
     @property
     def text(self) -> str:
-        """Everything in the output log (for tests and copy)."""
-        return "\n".join(self.log_widget.lines)
-
-    def _fresh_line(self) -> None:
-        lines = self.log_widget.lines
-        if lines and lines[-1] != "":
-            self.log_widget.write("\n")
+        """Everything in the output (for tests and copy)."""
+        return self.transcript.plain
 
     def say(self, text: str) -> None:
-        """A message of the app's own, wrapped to the log's width (the log does not wrap)."""
-        self._fresh_line()
-        width = max(20, self.log_widget.scrollable_content_region.width - 1) if self.log_widget.size.width else 60
-        lines = []
-        for para in printable(text).split("\n"):
-            lines.extend(textwrap.wrap(para, width) or [""])
-        self.log_widget.write("\n".join(lines) + "\n")
+        self.transcript.say(text)
 
     # -- commands ------------------------------------------------------------------------------
     def command(self, line: str) -> None:
         word, _, arg = line[1:].partition(" ")
+        word = word.lower()
         arg = arg.strip()
         try:
             if word == "help":
-                for ln in HELP.splitlines():
-                    self.say(ln)
+                self.say(HELP)
             elif word == "reset":
                 if self.gen is not None:
                     self.gen.reset()
+                self.context = []
                 self.say("(state reset)")
             elif word == "temp":
                 t = float(arg)
@@ -130,6 +127,7 @@ class PromptPane(Vertical):
             elif word == "probs":
                 self.show_probs = not self.show_probs
                 self.query_one("#prompt-probs").display = self.show_probs
+                self.say("(next-token probabilities shown)" if self.show_probs else "(probabilities hidden)")
                 self._update_probs()
             else:
                 self.say(f"unknown command /{printable(word)}; /help lists the commands.")
@@ -145,41 +143,69 @@ class PromptPane(Vertical):
             return
         if top is None:
             top = self.gen.top(8) if self.gen is not None else []
-        self.query_one("#prompt-probs", Static).update(Text(bar_chart(top)))
+        self.query_one("#prompt-probs", Static).update(Text(bar_chart(top) if top else "next token\n(type a prompt)"))
 
     # -- prompts -------------------------------------------------------------------------------
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        line = event.value
-        box = self.query_one(HistoryInput)
-        box.remember(line)
-        box.value = ""
+        if self.busy:  # finish (cut short) the running continuation first: it owns the generator's state
+            self._queued.append(event.value)
+            self._cancel.set()
+            return
+        self.handle(event.value)
+
+    def handle(self, line: str) -> None:
         if line.startswith("/"):
             self.command(line.strip())
-            return
-        self.submit(line)
+        else:
+            self.submit(line)
+
+    def action_stop_stream(self) -> None:
+        self._cancel.set()
+
+    def _sep(self, vocab) -> str:
+        return " " if vocab.kind == "numbers" else ""
+
+    def _context_text(self, vocab) -> str:
+        text = self._sep(vocab).join(self.context)
+        if len(text) > MAX_CONTEXT:
+            text = text[-MAX_CONTEXT:]
+            if vocab.kind == "numbers":
+                text = text.partition(" ")[2]  # not half a number
+        return text
+
+    def _replay(self, gen: Generator) -> bool:
+        """Feed the conversation so far into a generator over newer weights: the context carries."""
+        try:
+            gen.feed(self._context_text(gen.vocab))
+        except SeqlmError:
+            return False  # another vocabulary (a checkpoint of other data): start afresh
+        return True
 
     def submit(self, prompt: str) -> None:
-        if self.busy:
-            self._cancel.set()
         model, vocab, tag = self.source()
         if model is None:
             self.say("no model yet: train one (s) or load a checkpoint first.")
             return
         if tag != self.tag or self.gen is None:
-            note = "(new weights: state reset)" if self.gen is not None else None
-            self.gen = Generator(model, vocab, self.sampling, seed=self.seed)
-            self.tag = tag
-            if note:
-                self.say(note)
+            gen = Generator(model, vocab, self.sampling, seed=self.seed)
+            if self.gen is not None and self.context:
+                if self._replay(gen):
+                    self.say("(newer weights: the conversation so far was replayed into them)")
+                else:
+                    self.context = []
+                    self.say("(another model: state reset)")
+            self.gen, self.tag = gen, tag
         try:
             self.gen.feed(prompt)
         except SeqlmError as err:
-            self.say(f"> {prompt}")
+            self.transcript.begin(prompt)
+            self.transcript.end()
             self.say(str(err))
             return
-        self._fresh_line()
-        self.log_widget.write("> " + printable(prompt))
+        if prompt:
+            self.context.append(prompt)
+        self.transcript.begin(prompt)
         self.updates = 0
         self._cancel = threading.Event()
         self.busy = True
@@ -187,33 +213,37 @@ class PromptPane(Vertical):
 
     @work(thread=True, group="generate")
     def stream(self, gen: Generator, n: int, cancel: threading.Event, first: bool) -> None:
-        vocab = gen.vocab
+        vocab, tok = gen.vocab, None
         try:
             for i, tok in enumerate(gen.stream(n)):
+                text = "" if tok == vocab.boundary else render(vocab, [tok], first=first and i == 0)
+                self.post_message(GenText(text, gen.top(8) if self.show_probs else None))
                 if cancel.is_set():
                     break
-                if tok == vocab.boundary:
-                    text = ""
-                else:
-                    text = render(vocab, [tok], first=first and i == 0)
-                self.post_message(GenText(printable(text), gen.top(8) if self.show_probs else None))
                 if self.delay:
                     time.sleep(self.delay)
         except SeqlmError as err:
             self.post_message(GenText("", done=True, error=str(err)))
             return
-        self.post_message(GenText("", done=True))
+        self.post_message(GenText("", done=True, boundary=vocab.boundary is not None and tok == vocab.boundary))
 
     def on_gen_text(self, msg: GenText) -> None:
         msg.stop()
         if msg.text:
-            self.log_widget.write(msg.text)
-            self.updates += 1  # each token is its own update of the log: the continuation grows
+            self.transcript.append(msg.text)
+            self.context.append(msg.text.strip() if self._sep(self.gen.vocab) else msg.text)
+            self.updates += 1  # each token is its own update of the transcript: the continuation grows
+            if len(self.context) > 2 * MAX_CONTEXT:
+                self.context = [self._context_text(self.gen.vocab)]
         if msg.probs is not None:
             self._update_probs(msg.probs)
         if msg.done:
             self.busy = False
-            self.log_widget.write("\n")
+            self.transcript.end()
+            if msg.boundary:
+                self.context = []  # the item (a name) is complete: what follows starts a new one
             if msg.error:
                 self.say(msg.error)
             self._update_probs()
+            while self._queued and not self.busy:
+                self.handle(self._queued.pop(0))

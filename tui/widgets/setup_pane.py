@@ -19,6 +19,24 @@ from tui.widgets.config_form import ConfigForm
 MODEL_NAMES = tuple(registry.MODELS)
 
 
+def _stream(v: dict) -> bool:
+    d = v["data"]
+    return d.get("dataset") == "timemachine" or (d.get("dataset") == "file" and d.get("mode") == "stream")
+
+
+# When a field matters (the others always do); keyed "section.field", given the form's current values.
+RELEVANT = {
+    "data.file": lambda v: v["data"].get("dataset") == "file",
+    "data.mode": lambda v: v["data"].get("dataset") == "file",
+    "data.num_steps": _stream,
+    "data.partition": _stream,
+    "model.emb": lambda v: not v["model"].get("one_hot", False),
+    "train.momentum": lambda v: v["train"].get("optimizer") == "momentum",
+    "train.decay_at": lambda v: v["train"].get("schedule") == "step",
+    "train.warmup": lambda v: v["train"].get("schedule") == "cosine",
+}
+
+
 class SetupPane(VerticalScroll):
     class Changed(Message):
         """The configuration in the form changed (valid or not)."""
@@ -68,12 +86,19 @@ class SetupPane(VerticalScroll):
         return bool(self.query("#form-train"))
 
     def _sync_visibility(self) -> None:
+        """Show only the fields that matter for the values chosen (RELEVANT); a hidden field keeps its
+        last valid value and does not block the start."""
         if not self.ready:
             return
-        is_file = self.query_one("#form-data", ConfigForm).collect().get("dataset") == "file"
-        for row in self.query_one("#form-data", ConfigForm).rows():
-            if row.f.name in ("file", "mode"):
-                row.display = is_file
+        forms = {f.id: f for f in self.query(ConfigForm)}
+        if not {"form-data", "form-model", "form-train"} <= forms.keys():
+            return  # the model form is being swapped; the swap syncs again
+        values = {"data": forms["form-data"].collect(), "train": forms["form-train"].collect(),
+                  "model": forms["form-model"].collect()}
+        for form in forms.values():
+            for row in form.rows():
+                rule = RELEVANT.get(row.key)
+                row.display = rule is None or rule(values)
 
     async def on_config_form_edited(self, event: ConfigForm.Edited) -> None:
         if event.form.id == "form-model-name" and event.row.f.name == "model" and not event.row.error:
@@ -83,7 +108,7 @@ class SetupPane(VerticalScroll):
 
     # -- reading and writing the whole form ------------------------------------------------------
     def field_errors(self) -> list[str]:
-        return [e for form in self.query(ConfigForm) for e in form.errors()]
+        return [r.error for form in self.query(ConfigForm) for r in form.rows() if r.error and r.display]
 
     def read(self) -> tuple[RunConfig | None, str | None]:
         """(config, None) when everything is valid, else (None, the first problem)."""

@@ -159,7 +159,3 @@ def browse(folder: str | Path | None = None) -> list[CheckpointInfo]:
     out.sort(key=lambda c: c.path.stat().st_mtime, reverse=True)
     return out
 
-
-def check_matches(run: Run, vocab: Vocab) -> None:
-    if run.vocab.tokens != vocab.tokens:
-        raise SeqlmError("the checkpoint was trained on a different vocabulary than this data.")

@@ -96,10 +96,6 @@ class Vocab:
             return " ".join(self.tokens[i] for i in ids)
         return "".join(self.tokens[i] for i in ids)
 
-    def token_text(self, i: int) -> str:
-        """How one generated token is shown when streamed (numbers get a leading space)."""
-        return " " + self.tokens[i] if self.kind == "numbers" else self.tokens[i]
-
     # -- bulk encoding ---------------------------------------------------------------------
     def encode_tensor(self, text: str) -> torch.Tensor:
         """Encode a whole corpus with tensor ops, in chunks; returns a compact-dtype tensor."""

@@ -75,6 +75,11 @@ class SeqlmApp(App):
         self._loading: set[tuple] = set()
         self.best_dev = math.inf
 
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every message here is plain text: error sentences quote what the user typed ("[bold]" too)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
     # -- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header()

@@ -53,11 +53,15 @@ class FieldRow(Vertical):
                 yield Input(_fmt(self.value), id=wid, classes="field-control", compact=True,
                             tooltip=self.f.metadata.get("help"))
             yield Label(self.f.metadata.get("help", ""), classes="field-help", markup=False)
-        yield Label("", classes="field-error")
+        yield Label("", classes="field-error", markup=False)
 
     @property
     def control(self) -> Input | Select | Switch:
-        return self.query(".field-control").first() if not self.query(Switch) else self.query_one(Switch)
+        for kind in (Switch, Select, Input):
+            found = self.query(kind)
+            if found:
+                return found.first()
+        raise LookupError(self.key)
 
     def set_value(self, value) -> None:
         self.value = value
@@ -66,6 +70,7 @@ class FieldRow(Vertical):
             control.value = _fmt(value)
         elif isinstance(control, Switch):
             control.value = bool(value)
+            self.query_one(".bool-word", Label).update(_onoff(value))
         else:
             control.value = value
         self.show_error(None)

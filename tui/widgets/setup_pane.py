@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.lazy import Lazy
@@ -47,7 +48,7 @@ class SetupPane(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="setup-summary")
-        yield Label("", id="setup-problem")
+        yield Label("", id="setup-problem", markup=False)
         # The form (a hundred widgets) is mounted just after the first frame: the app opens on Train.
         yield Lazy(Vertical(
             Label("Data", classes="section-title"),
@@ -154,7 +155,7 @@ class SetupPane(VerticalScroll):
         self.post_message(self.Changed())
 
     def show_summary(self, text: str, problem: str | None = None) -> None:
-        self.query_one("#setup-summary", Static).update(text)
+        self.query_one("#setup-summary", Static).update(Text(text) if isinstance(text, str) else text)
         p = self.query_one("#setup-problem", Label)
         p.update(problem or "")
         p.display = bool(problem)

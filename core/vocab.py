@@ -84,7 +84,7 @@ class Vocab:
             return [stoi.get(ch, self.unk) for ch in text]
         unknown = sorted({ch for ch in text if ch not in stoi})
         if unknown:
-            shown = "".join(unknown[:10]).encode("unicode_escape").decode("ascii")
+            shown = "".join(unknown[:10])  # !r below escapes what cannot be shown (newlines...), once
             raise SeqlmError(f"the model does not know {shown!r}; it knows only {self.known()!r}.")
         return [stoi[ch] for ch in text]
 

@@ -26,6 +26,8 @@ class BigramCounts(LanguageModel):
 
     def log_probs(self) -> torch.Tensor:
         p = self.counts + self.smoothing
+        # Unsmoothed, a context never seen has no counts: uniform rather than 0/0 = NaN.
+        p = torch.where(p.sum(1, keepdim=True) > 0, p, torch.ones_like(p))
         return (p / p.sum(1, keepdim=True)).log()
 
     def probs(self) -> torch.Tensor:

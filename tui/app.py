@@ -10,7 +10,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets import Footer, Header, TabbedContent, TabPane, Tabs
 
 from core import checkpoint, datasets
 from core import events as ev
@@ -37,6 +37,31 @@ DEFAULT_PRESET = "counting-elman"
 REDRAW_S = 0.4
 
 
+def leave_a_core_to_the_ui() -> None:
+    """Training gets every core but one (a run's own `threads` setting still wins).
+
+    torch's OpenMP workers spin while they wait for each other, so a team as large as the machine
+    collapses when anything else wants a core: on 2 cores with one other busy process, the counting
+    model made 2.7 steps/s with 2 workers and 577 with 1. On an idle machine the app trained these
+    models as fast with 1 worker as with 2 (measured 600 vs 610 and 410 vs 389 steps/s), and the
+    interface thread keeps a core for itself."""
+    import os
+
+    import torch
+
+    cores = os.cpu_count() or 1
+    torch.set_num_threads(max(1, min(torch.get_num_threads(), cores - 1)))
+
+
+def count_params(cfg: RunConfig, ds: datasets.Dataset) -> int:
+    """The model's size without building its weights (the count follows every keystroke: typing
+    hidden 8192 for an LSTM must not allocate two gigabytes on the way)."""
+    import torch
+
+    with torch.device("meta"):
+        return registry.build(cfg.model, len(ds.vocab), ds.pad).num_params()
+
+
 def data_key(cfg: RunConfig) -> tuple:
     return (cfg.data.dataset, cfg.data.file if cfg.data.dataset == "file" else "",
             cfg.data.mode if cfg.data.dataset == "file" else "")
@@ -47,33 +72,64 @@ class SeqlmApp(App):
     TITLE = "seqlm-tui"
     COMMANDS = App.COMMANDS | {SeqlmCommands}
     BINDINGS = [
-        Binding("f1", "help", "Help"),
+        Binding("f1,question_mark", "help", "Help", key_display="f1"),
         Binding("s", "start_pause", "Start/Pause"),
         Binding("x", "stop", "Stop"),
+        Binding("n", "new_run", "New run"),
         Binding("w", "sweep", "Sweep"),
         Binding("u", "use_lr", "Use LR"),
         Binding("l", "log_y", "Log y"),
         Binding("ctrl+s", "save", "Save"),
-        Binding("f2", "show('setup')", "Setup", show=False),
-        Binding("f3", "show('train')", "Train", show=False),
-        Binding("f4", "show('sweep')", "Sweep pane", show=False),
-        Binding("f5", "show('prompt')", "Prompt", show=False),
-        Binding("f6", "show('checkpoints')", "Checkpoints", show=False),
+        # F-keys switch panes everywhere (the tab labels show them); digits too where no text box has the
+        # focus, for terminals that keep F-keys for themselves. The help lists both.
+        Binding("1,f2", "show('setup')", "Setup", show=False),
+        Binding("2,f3", "show('train')", "Train", show=False),
+        Binding("3,f4", "show('sweep')", "Sweep pane", show=False),
+        Binding("4,f5", "show('prompt')", "Prompt", show=False),
+        Binding("5,f6", "show('checkpoints')", "Checkpoints", show=False),
         Binding("ctrl+q", "quit", "Quit"),
     ]
+    # What the help screen says about each action (the Footer has room for a word or two).
+    HELP_TEXT = {
+        "help": "this help",
+        "start_pause": "start training the Setup's model; pause; resume",
+        "stop": "stop training (the weights so far stay) or the sweep",
+        "new_run": "a fresh model from Setup replaces the current run (save it first if you want it)",
+        "sweep": "run the learning-rate range test on a fresh model from Setup",
+        "use_lr": "put the sweep's suggested learning rate into Setup (Sweep pane)",
+        "log_y": "log-scale loss axis on the Train chart (Train pane)",
+        "save": "save a checkpoint (a name in the checkpoint folder)",
+        "show('setup')": "Setup pane: data, model, hyperparameters",
+        "show('train')": "Train pane: loss chart, progress, samples",
+        "show('sweep')": "Sweep pane: learning-rate range test",
+        "show('prompt')": "Prompt pane: talk to the model",
+        "show('checkpoints')": "Checkpoints pane: browse and load (Enter)",
+        "quit": "quit (stops training cleanly)",
+    }
 
     def __init__(self, cfg: RunConfig | None = None) -> None:
         super().__init__()
         self.start_cfg = cfg or config_for(DEFAULT_PRESET)
         self.current: Run | None = None
         self.trainer: Trainer | None = None
-        self.train_state = "idle"  # idle, running, paused
+        self._train_state = "idle"
         self.sweeper: Sweep | None = None
-        self.sweep_steps = SweepConfig().steps
         self.datasets: dict[tuple, datasets.Dataset] = {}
         self._waiting: dict[tuple, list] = {}
         self._loading: set[tuple] = set()
+        self._run_serial = 0  # tells runs apart for the prompt pane (ids of freed objects come back)
+        self._failed: dict[tuple, str] = {}  # data that could not be loaded: retried on s / w / n only
         self.best_dev = math.inf
+
+    @property
+    def train_state(self) -> str:
+        """idle, running or paused."""
+        return self._train_state
+
+    @train_state.setter
+    def train_state(self, value: str) -> None:
+        self._train_state = value
+        self.refresh_bindings()  # x (stop) shows only while there is something to stop
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
                markup: bool = False) -> None:
@@ -94,12 +150,13 @@ class SeqlmApp(App):
                 yield PromptPane(self.model_source, id="prompt-pane")
             with TabPane("Checkpoints F6", id="checkpoints"):
                 yield CheckpointsPane(id="checkpoints-pane")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.setup_pane = self.query_one(SetupPane)
         self.train_pane = self.query_one(TrainPane)
         self.sweep_pane = self.query_one(SweepPane)
+        leave_a_core_to_the_ui()
         self.set_interval(REDRAW_S, self.redraw)
         self.call_after_refresh(self.warm_up)
         self.request_dataset(self.start_cfg, lambda ds: self.adopt(new_run(self.start_cfg, ds)))
@@ -127,19 +184,27 @@ class SeqlmApp(App):
     def adopt(self, run: Run) -> None:
         """Make ``run`` the current one: the chart, the stats and the prompt follow it."""
         self.current = run
+        self._run_serial += 1
         self.best_dev = min(run.history.dev.values) if len(run.history.dev) else math.inf
         title = f"{run.cfg.model.model} on {run.cfg.data.dataset}"
         info = (f"{title}: {run.model.num_params():,} parameters, step {run.step:,}. "
                 "Press s to start training" + (" (it continues from here)." if run.step else "."))
         self.train_pane.reset(run.history, title, info, run.step, run.cfg.train.steps)
         self.update_summary()
+        self.refresh_bindings()
 
     def request_dataset(self, cfg: RunConfig, then=None) -> None:
+        """Run ``then(dataset)`` once the data is loaded (in a worker: names and timemachine may download).
+        Without ``then`` (the summary asking), data that failed before is not tried again."""
         key = data_key(cfg)
         if key in self.datasets:
             if then:
                 then(self.datasets[key])
             return
+        if then is None and key in self._failed:
+            self.setup_pane.show_summary(f"{key[0]}: could not be loaded", self._failed[key] + " (s tries again)")
+            return
+        self._failed.pop(key, None)
         waiting = self._waiting.setdefault(key, [])
         if then:
             waiting.append(then)
@@ -159,13 +224,18 @@ class SeqlmApp(App):
         except SeqlmError as err:
             self.post_message(DatasetLoaded(key, error=str(err)))
             return
+        except Exception as err:  # a bug must not end the app with a traceback
+            self.post_message(DatasetLoaded(key, error=f"could not load {cfg.data.dataset}: {type(err).__name__}: "
+                                                        f"{err}"))
+            return
         self.post_message(DatasetLoaded(key, ds))
 
     def on_dataset_loaded(self, msg: DatasetLoaded) -> None:
         self._loading.discard(msg.key)
         callbacks = self._waiting.pop(msg.key, [])
         if msg.error:
-            self.setup_pane.show_summary("", msg.error)
+            self._failed[msg.key] = msg.error
+            self.setup_pane.show_summary(f"{msg.key[0]}: could not be loaded", msg.error)
             self.notify(msg.error, severity="error", timeout=8)
             return
         self.datasets[msg.key] = msg.dataset
@@ -187,7 +257,7 @@ class SeqlmApp(App):
             self.request_dataset(cfg)
             return
         try:
-            params = registry.build(cfg.model, len(ds.vocab), ds.pad).num_params()
+            params = count_params(cfg, ds)
         except SeqlmError as err:
             self.setup_pane.show_summary(ds.summary(), str(err))
             return
@@ -206,11 +276,14 @@ class SeqlmApp(App):
 
     # -- model for the prompt pane ---------------------------------------------------------------
     def model_source(self):
+        """(tag, vocab, snapshot) of the current model: a new tag means other weights, and only then does the
+        prompt pay for ``snapshot()`` (a copy, so training can go on while it talks)."""
         run = self.current
         if run is None:
             return None, None, None
-        model = self.trainer.snapshot() if self.trainer is not None else run.snapshot_model()
-        return model, run.vocab, (id(run), run.step)
+        trainer = self.trainer
+        snapshot = trainer.snapshot if trainer is not None else run.snapshot_model
+        return (self._run_serial, run.step), run.vocab, snapshot
 
     # -- training --------------------------------------------------------------------------------
     def action_start_pause(self) -> None:
@@ -226,6 +299,23 @@ class SeqlmApp(App):
             self.action_show("setup")
             return
         self.request_dataset(cfg, lambda ds: self.start_training(cfg, ds))
+
+    def action_new_run(self) -> None:
+        """Start afresh: a new model from Setup replaces the current run (its weights, step and chart)."""
+        if self.train_state != "idle":
+            self.notify("stop training (x) before starting a new run.", severity="warning")
+            return
+        cfg, problem = self.setup_pane.read()
+        if cfg is None:
+            self.notify(f"fix the setup first: {problem}", severity="error", timeout=6)
+            self.action_show("setup")
+            return
+
+        def fresh(ds) -> None:
+            self.adopt(new_run(cfg, ds))
+            self.notify("a fresh model from Setup; press s to train it.")
+
+        self.request_dataset(cfg, fresh)
 
     def start_training(self, cfg: RunConfig, ds) -> None:
         if self.train_state != "idle":
@@ -249,8 +339,12 @@ class SeqlmApp(App):
 
     @work(thread=True, group="train")
     def train_worker(self, trainer: Trainer) -> None:
-        for e in trainer.events():
-            self.post_message(EngineEvent(e, "train"))
+        try:
+            for e in trainer.events():
+                self.post_message(EngineEvent(e, "train"))
+        except Exception as err:  # a bug must not end the app with a traceback
+            self.post_message(EngineEvent(ev.Error(trainer.run.step, f"training failed: {type(err).__name__}: "
+                                                   f"{err}"), "train"))
 
     def action_stop(self) -> None:
         if self.trainer is not None and self.train_state != "idle":
@@ -286,7 +380,7 @@ class SeqlmApp(App):
             what = "stopped" if e.stopped else "finished"
             text = (f"{what} at step {e.step:,}" + (f"  loss {train:.4f}" if train is not None else "")
                     + (f"  dev {dev:.4f}  ppl {math.exp(min(dev, 50)):.3f}" if dev is not None else "")
-                    + "  (s trains on, F5 talks to the model, ctrl+s saves)")
+                    + "  (s trains on, n starts afresh, F5 talks to the model, ctrl+s saves)")
             pane.set_status(text)
             self.notify(f"training {what} at step {e.step:,}" + (f", dev loss {dev:.4f}" if dev is not None else ""))
             pane.chart.mark_dirty()
@@ -305,32 +399,44 @@ class SeqlmApp(App):
         cfg, problem = self.setup_pane.read()
         if cfg is None:
             self.notify(f"fix the setup first: {problem}", severity="error", timeout=6)
+            self.action_show("setup")
             return
-        self.request_dataset(cfg, lambda ds: self.start_sweep(cfg, ds))
+        try:
+            scfg = self.sweep_pane.read_config()
+        except SeqlmError as err:
+            self.sweep_pane.set_status(str(err))
+            self.notify(str(err), severity="error", timeout=6)
+            self.action_show("sweep")
+            return
+        self.request_dataset(cfg, lambda ds: self.start_sweep(cfg, scfg, ds))
 
-    def start_sweep(self, cfg: RunConfig, ds) -> None:
-        run = self.current
-        if run is None or data_key(run.cfg) != data_key(cfg) or run.cfg.model != cfg.model:
-            run = new_run(cfg, ds)
-        run = Run(cfg, run.vocab, self.trainer.snapshot() if self.trainer else run.model, dataset=ds)
-        self.sweeper = Sweep(run, SweepConfig(steps=self.sweep_steps))
-        self.sweep_pane.start(self.sweep_steps)
+    def start_sweep(self, cfg: RunConfig, scfg: SweepConfig, ds) -> None:
+        # A fresh model, as `seqlm-tui sweep` does: the rate is for training from the start, and a
+        # trained model's curve (already near its floor) says little about it.
+        self.sweeper = Sweep(new_run(cfg, ds), scfg)
+        self.sweep_pane.start(scfg.steps)
         self.action_show("sweep")
+        self.refresh_bindings()
         self.sweep_worker(self.sweeper)
 
     @work(thread=True, group="sweep")
     def sweep_worker(self, sweeper: Sweep) -> None:
-        for e in sweeper.events():
-            self.post_message(EngineEvent(e, "sweep"))
+        try:
+            for e in sweeper.events():
+                self.post_message(EngineEvent(e, "sweep"))
+        except Exception as err:  # a bug must not end the app with a traceback
+            self.post_message(EngineEvent(ev.Error(0, f"the sweep failed: {type(err).__name__}: {err}"), "sweep"))
 
     def on_sweep_event(self, e) -> None:
         if isinstance(e, ev.SweepPoint):
             self.sweep_pane.on_point(e)
         elif isinstance(e, ev.SweepDone):
             self.sweeper = None
+            self.refresh_bindings()
             self.sweep_pane.on_done(e)
         elif isinstance(e, ev.Error):
             self.sweeper = None
+            self.refresh_bindings()
             self.sweep_pane.set_status(e.message)
             self.notify(e.message, severity="error", timeout=8)
 
@@ -391,22 +497,59 @@ class SeqlmApp(App):
     # -- navigation -----------------------------------------------------------------------------------
     def action_show(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
-        self.call_after_refresh(self.redraw)
-        if tab == "prompt":
-            self.query_one("#prompt-input").focus()
-        if tab == "checkpoints":
-            self.query_one(CheckpointsPane).refresh_list()
 
     def action_log_y(self) -> None:
         self.train_pane.chart.toggle_log()
 
     def action_help(self) -> None:
-        rows = [(b.key, b.description) for b in self.BINDINGS]
-        rows += [("ctrl+p", "command palette"), ("up/down", "prompt history (in the prompt line)")]
+        rows = [(" ".join(b.key.split(",")).replace("question_mark", "?"), self.HELP_TEXT.get(b.action, b.description))
+                for b in self.BINDINGS]
+        rows += [("ctrl+p", "command palette: every action above, and the presets"),
+                 ("tab", "next field or control; shift+tab goes back"),
+                 ("up/down", "prompt history (in the prompt line)"),
+                 ("escape", "stop a continuation (Prompt); close a dialog")]
         self.push_screen(HelpScreen(rows))
 
+    # -- bindings that depend on the pane and the state (the Footer shows only what works now) --------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "log_y":
+            return self.active_pane == "train"
+        if action == "use_lr":
+            return self.active_pane == "sweep"
+        if action == "stop":
+            return self.train_state != "idle" or self.sweeper is not None
+        if action == "new_run":
+            return self.train_state == "idle" and self.current is not None and self.current.step > 0
+        return True
+
+    @property
+    def active_pane(self) -> str:
+        try:
+            return self.query_one(TabbedContent).active
+        except NoMatches:
+            return ""
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """Whether by key or by mouse: the focus follows the pane, the footer shows its keys."""
+        pane = event.pane
+        focused = self.focused
+        if focused is not None and pane not in focused.ancestors and not isinstance(focused, Tabs):
+            self.set_focus(None)  # a text box left behind in a hidden pane would swallow s, w, l...
+        if pane.id == "prompt":
+            self.query_one("#prompt-input").focus()
+        elif pane.id == "checkpoints":
+            self.query_one(CheckpointsPane).refresh_list()
+            self.query_one("#ckpt-table").focus()
+        self.call_after_refresh(self.redraw)
+        self.refresh_bindings()
+
     async def action_quit(self) -> None:
+        """Stop every worker at its next step (training, sweep, a continuation), then leave."""
         self.action_stop()
+        try:
+            self.query_one(PromptPane).action_stop_stream()
+        except NoMatches:
+            pass
         self.exit()
 
 

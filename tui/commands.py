@@ -15,6 +15,7 @@ class SeqlmCommands(Provider):
         cmds = [
             ("Start / pause / resume training", app.action_start_pause, "s"),
             ("Stop training", app.action_stop, "x"),
+            ("New run: a fresh model from Setup", app.action_new_run, "n"),
             ("Run the learning-rate sweep", app.action_sweep, "w"),
             ("Use the suggested learning rate", app.action_use_lr, "u"),
             ("Save a checkpoint", app.action_save, "ctrl+s"),

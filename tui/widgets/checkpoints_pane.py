@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
@@ -14,7 +15,19 @@ from textual.widgets import DataTable, Static
 from core import checkpoint
 
 
+class CheckpointTable(DataTable):
+    """The table, with Enter shown in the Footer as what it does here."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Load"), Binding("r", "reload", "Refresh")]
+
+    def action_reload(self) -> None:
+        self.post_message(CheckpointsPane.Reload())
+
+
 class CheckpointsPane(Vertical):
+    class Reload(Message):
+        """Read the folder again."""
+
     class Load(Message):
         def __init__(self, path: Path) -> None:
             super().__init__()
@@ -22,7 +35,7 @@ class CheckpointsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="ckpt-folder")
-        yield DataTable(id="ckpt-table", cursor_type="row", zebra_stripes=True)
+        yield CheckpointTable(id="ckpt-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -49,8 +62,13 @@ class CheckpointsPane(Vertical):
                           key=str(info.path))
         n = len(self.infos)
         self.query_one("#ckpt-folder", Static).update(Text(
-            f"{folder.resolve()}: {n} checkpoint{'s' if n != 1 else ''}. Enter loads the highlighted one; "
-            "ctrl+s saves the current run."))
+            f"{folder.resolve()}: {n} checkpoint{'s' if n != 1 else ''}. "
+            + ("Enter loads the highlighted one (weights, Setup and chart); " if n else "")
+            + "ctrl+s saves the current run."))
+
+    def on_checkpoints_pane_reload(self, event: Reload) -> None:
+        event.stop()
+        self.refresh_list()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

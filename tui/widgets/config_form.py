@@ -50,7 +50,8 @@ class FieldRow(Vertical):
                     yield Switch(value=bool(self.value), id=wid)
                     yield Label(_onoff(self.value), classes="bool-word")
             else:
-                yield Input(_fmt(self.value), id=wid, classes="field-control", compact=True,
+                wide = " field-text" if kind is str else ""  # a file path wants room
+                yield Input(_fmt(self.value), id=wid, classes="field-control" + wide, compact=True,
                             tooltip=self.f.metadata.get("help"))
             yield Label(self.f.metadata.get("help", ""), classes="field-help", markup=False)
         yield Label("", classes="field-error", markup=False)

@@ -25,6 +25,41 @@ def smooth(values: list[float], width: int) -> list[float]:
     return out
 
 
+def nice_step(span: float, target: int = 5) -> float:
+    """1, 2 or 5 times a power of ten, so that about ``target`` ticks cover ``span``."""
+    raw = max(span, 1e-12) / target
+    base = 10 ** math.floor(math.log10(raw))
+    return next((m * base for m in (1, 2, 5) if m * base >= raw), 10 * base)
+
+
+def step_ticks(lo: float, hi: float, target: int = 5) -> tuple[list[float], list[str]]:
+    """Whole-step ticks labelled 1,200 rather than 1200.0 (plotext's own ticks fall between steps)."""
+    step = max(1, round(nice_step(hi - lo, target)))
+    first = math.ceil(lo / step) * step
+    ticks = [float(t) for t in range(int(first), int(hi) + 1, step)]
+    return ticks, [f"{int(t):,}" for t in ticks]
+
+
+def log_ticks(lo: float, hi: float, most: int = 8) -> tuple[list[float], list[str]]:
+    """Ticks of a log10 axis labelled with the loss itself (0.01, 0.02, 0.05, 0.1 ...)."""
+    for mults in ((1, 2, 5), (1, 3), (1,)):
+        ticks, labels = [], []
+        for decade in range(math.floor(lo), math.ceil(hi) + 1):
+            for m in mults:
+                v = math.log10(m) + decade
+                if lo <= v <= hi:
+                    ticks.append(v)
+                    labels.append(f"{m * 10.0 ** decade:.4g}")
+        if len(ticks) <= most:
+            break
+    if len(ticks) < 3:  # less than a decade: evenly spaced losses
+        a, b = 10 ** lo, 10 ** hi
+        step = nice_step(b - a, 4)
+        values = [k * step for k in range(math.ceil(a / step), math.floor(b / step) + 1) if k > 0]
+        ticks, labels = [math.log10(v) for v in values], [f"{v:.4g}" for v in values]
+    return ticks, labels
+
+
 class LossChart(PlotextPlot):
     """Call ``show(history)``; a timer in the app calls ``redraw_if_dirty``."""
 
@@ -76,13 +111,19 @@ class LossChart(PlotextPlot):
         data = self.series()
 
         def y(vals):
-            return [math.log10(v) if self.log_y and v > 0 else v for v in vals]
+            return [math.log10(max(v, 1e-12)) for v in vals] if self.log_y else vals
 
         if "train" in data:
             plt.plot(data["train"][0], y(data["train"][1]), label="train", marker="dot", color="gray")
             plt.plot(data["smoothed"][0], y(data["smoothed"][1]), label="smoothed", marker="braille", color="blue")
         if "dev" in data:
             plt.plot(data["dev"][0], y(data["dev"][1]), label="dev", marker="hd", color="red")
-        if self.log_y:
-            plt.ylabel("log10 loss")
+        if data:
+            xs = [x for xs, _ in data.values() for x in xs]
+            plt.xticks(*step_ticks(min(xs), max(xs)))
+            if self.log_y:
+                ys = [v for _, vs in data.values() for v in y(vs)]
+                ticks, labels = log_ticks(min(ys), max(ys))
+                if len(ticks) >= 2:
+                    plt.yticks(ticks, labels)
         self.refresh()

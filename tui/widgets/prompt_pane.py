@@ -19,16 +19,18 @@ from tui.messages import GenText
 from tui.widgets.history_input import HistoryInput
 from tui.widgets.transcript import Transcript
 
-HELP = """commands:
-  /reset        forget the state (start a new conversation)
-  /temp X       sampling temperature (e.g. 0.8)
-  /topk K       sample among the K most likely tokens (0: all)
-  /greedy       always take the most likely token (again to switch off)
-  /len N        tokens to generate per prompt
-  /seed S       seed the sampler (reproducible continuations)
-  /probs        show or hide the next-token probabilities
-  /help         this list
-Enter on an empty line continues from the current state; Escape stops a continuation."""
+COMMANDS = [
+    ("/reset", "forget the state (start a new conversation)"),
+    ("/temp X", "sampling temperature (e.g. 0.8)"),
+    ("/topk K", "sample among the K most likely tokens (0: all)"),
+    ("/greedy", "always take the most likely token (again to switch off)"),
+    ("/len N", "tokens to generate per prompt"),
+    ("/seed S", "seed the sampler (reproducible continuations)"),
+    ("/probs", "show or hide the next-token probabilities"),
+    ("/help", "this list"),
+]
+HELP = ("commands:\n" + "\n".join(f"  {c:<12}  {what}" for c, what in COMMANDS)
+        + "\nEnter on an empty line continues from the current state; Escape stops a continuation.")
 
 MAX_CONTEXT = 4000  # characters of the conversation replayed into new weights (see ``_replay``)
 
@@ -45,7 +47,8 @@ class PromptPane(Vertical):
     BINDINGS = [Binding("escape", "stop_stream", "Stop generating", show=False)]
 
     def __init__(self, source, **kw) -> None:
-        """``source()`` returns (model, vocab, tag) for the current model; a new tag means new weights."""
+        """``source()`` returns (tag, vocab, snapshot) for the current model; a new tag means new weights,
+        ``snapshot()`` a copy of them."""
         super().__init__(**kw)
         self.source = source
         self.sampling = Sampling(temperature=1.0)
@@ -183,15 +186,15 @@ class PromptPane(Vertical):
         return True
 
     def submit(self, prompt: str) -> None:
-        model, vocab, tag = self.source()
-        if model is None:
+        tag, vocab, snapshot = self.source()
+        if tag is None:
             self.say("no model yet: train one (s) or load a checkpoint first.")
             return
         if tag != self.tag or self.gen is None:
-            gen = Generator(model, vocab, self.sampling, seed=self.seed)
+            gen = Generator(snapshot(), vocab, self.sampling, seed=self.seed)
             if self.gen is not None and self.context:
                 if self._replay(gen):
-                    self.say("(newer weights: the conversation so far was replayed into them)")
+                    self.say("(the weights changed: the conversation so far was replayed into them)")
                 else:
                     self.context = []
                     self.say("(another model: state reset)")

@@ -7,10 +7,11 @@ import math
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Checkbox, Label, ProgressBar, Static
+from textual.widgets import Label, ProgressBar, Static, Switch
 
 from core import events as ev
 from core.cli import fmt_time
+from core.textsafe import printable
 from tui.widgets.loss_chart import LossChart
 
 
@@ -24,7 +25,9 @@ class TrainPane(Vertical):
         with Horizontal(id="train-progress-row"):
             yield ProgressBar(total=100, show_eta=False, id="train-progress")
             yield Label("", id="train-eta")
-            yield Checkbox("autosave best dev", value=False, id="autosave")
+            yield Label("autosave best dev", id="autosave-label")
+            yield Switch(value=False, id="autosave")
+            yield Label("off", id="autosave-word")  # the state in words, not only in colour
         yield Static("", id="train-stats")
         yield Static("", id="train-samples")
 
@@ -35,7 +38,7 @@ class TrainPane(Vertical):
         self.eta = self.query_one("#train-eta", Label)
         self.stats = self.query_one("#train-stats", Static)
         self.samples = self.query_one("#train-samples", Static)
-        self.switch = self.query_one("#autosave", Checkbox)
+        self.switch = self.query_one("#autosave", Switch)
         self.stats.update(Text("Press s to start training."))
         self.last_dev: float | None = None
         self.pending: tuple[ev.Step, str] | None = None
@@ -71,14 +74,18 @@ class TrainPane(Vertical):
         self.chart.mark_dirty()
 
     def on_sample(self, e: ev.Sample) -> None:
-        from core.textsafe import printable
-
-        body = "\n".join(printable(s) for s in e.texts)
-        self.samples.update(Text(f"samples at step {e.step:,}:\n{body}"))
+        # one line per sample: a newline in stream text is shown, not taken
+        body = "\n".join(printable(s).replace("\n", "⏎") for s in e.texts)
+        samples = Text(f"samples at step {e.step:,}:\n", style="bold")
+        samples.append(body)
+        self.samples.update(samples)
 
     def set_status(self, text: str) -> None:
         self.refresh_view()
         self.stats.update(Text(text))
+
+    def on_switch_changed(self, event: Switch.Changed) -> None:
+        self.query_one("#autosave-word", Label).update("on" if event.value else "off")
 
     @property
     def autosave(self) -> bool:

@@ -33,10 +33,12 @@ class WindowBatcher:
         self.offsets = torch.arange(block + 1, device=device)
         if self.n == 0:
             raise SeqlmError(f"block size {block} is longer than any item of the data.")
-        self.table = None
+        self.contexts = self.targets_table = None
         if self.n * (block + 1) <= MATERIALIZE:
-            # Small data (names: 228k windows) is laid out once, so a batch is one index op.
-            self.table = self._windows(torch.arange(self.n, device=device))
+            # Small data (names: 228k windows) is laid out once, contexts and targets apart, so a batch is
+            # two index ops giving contiguous tensors (slices of one table would be copied again downstream).
+            w = self._windows(torch.arange(self.n, device=device))
+            self.contexts, self.targets_table = w[:, :-1].contiguous(), w[:, -1].contiguous()
 
     @property
     def steps_per_epoch(self) -> int:
@@ -49,19 +51,19 @@ class WindowBatcher:
 
     def _windows(self, idx: torch.Tensor) -> torch.Tensor:
         """(len(idx), block + 1) rows: the context then the target."""
-        if self.table is not None:
-            return self.table[idx]
         s = idx if self.starts is None else self.starts[idx]
         return self.source[s.unsqueeze(1) + self.offsets].long()
 
     def _gather(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.contexts is not None:
+            return self.contexts[idx], self.targets_table[idx]
         w = self._windows(idx)
         return w[:, :-1], w[:, -1]
 
     def next(self) -> Batch:
         idx = torch.randint(0, self.n, (self.batch_size,), generator=self.gen)
-        w = self._windows(idx if self.device == "cpu" else idx.to(self.device))
-        return w[:, :-1], w[:, -1], True
+        x, y = self._gather(idx if self.device == "cpu" else idx.to(self.device))
+        return x, y, True
 
     def all(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Every example at once (fine for the small datasets; used by counting bigrams and tests)."""
@@ -83,6 +85,7 @@ class ItemBatcher:
         self.tokens = split.tokens.to(device)
         self.starts = split.starts.to(device)
         self.lengths = split.lengths.clamp(max=MAX_ITEM_LEN + 1).to(device)
+        self.scored = None if split.scored is None else split.scored.to(device)
         self.n = split.n_items
         self.pad_in = 0
 
@@ -92,6 +95,8 @@ class ItemBatcher:
 
     @property
     def targets(self) -> int:
+        if self.scored is not None:
+            return self.split.n_targets
         return int((self.lengths - 1).sum())
 
     def _gather(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -102,6 +107,8 @@ class ItemBatcher:
         flat = (self.starts[idx].unsqueeze(1) + pos).clamp(max=self.tokens.numel() - 1)
         seq = torch.where(inside, self.tokens[flat].long(), torch.full_like(flat, -1))
         x = seq[:, :-1].clamp(min=self.pad_in)
+        if self.scored is not None:
+            return x, seq[:, 1:].masked_fill(~self.scored[flat[:, 1:]], -1)
         return x, seq[:, 1:]
 
     def next(self) -> Batch:

@@ -27,11 +27,20 @@ class MLP(LanguageModel):
         """(..., block) contexts -> (..., V) logits."""
         # Functional calls on the modules' own weights: the hot path of the seed recipe, where
         # nn.Module's call machinery is a measurable share of a step.
-        e = F.embedding(ctx, self.C.weight).flatten(-2)
+        # Indexing the table rather than F.embedding: the same rows, and a cheaper backward (index_put
+        # accumulate; measured 3% of an MLP step in instructions).
+        e = self.C.weight[ctx].flatten(-2)
         return F.linear(torch.tanh(F.linear(e, self.hidden.weight, self.hidden.bias)), self.out.weight, self.out.bias)
 
     def batch_logits(self, x, state=None):
         return self.window_logits(x), None
+
+    def char_embedding(self) -> torch.Tensor:
+        return self.C.weight
+
+    def tanh_units(self, x: torch.Tensor) -> torch.Tensor:
+        e = F.embedding(x, self.C.weight).flatten(-2)
+        return torch.tanh(F.linear(e, self.hidden.weight, self.hidden.bias))
 
     def init_state(self, batch: int) -> torch.Tensor:
         """The state is the context window, all boundary tokens at the start (as makemore samples)."""

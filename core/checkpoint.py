@@ -5,6 +5,7 @@ Loading uses ``torch.load(weights_only=True)``: a file that would run code is re
 
 from __future__ import annotations
 
+import glob
 import os
 import pickle
 import tempfile
@@ -24,6 +25,7 @@ from core.vocab import Vocab
 FORMAT = "seqlm-tui"
 VERSION = 1
 SUFFIX = ".pt"
+TMP_SUFFIX = ".tmp"
 
 
 def default_dir() -> Path:
@@ -55,6 +57,31 @@ def to_payload(run: Run) -> dict:
     }
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive, not ours to judge
+        return True
+    return True
+
+
+def _remove_leftovers(path: Path) -> None:
+    """Delete temp files that saves of ``path`` killed mid-write (kill -9, power loss) left behind;
+    a save still running in another process (its pid alive) keeps its file."""
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*{TMP_SUFFIX}"):
+        parts = tmp.name[len(path.name) + 2:-len(TMP_SUFFIX)].split(".")  # [pid, random] or [random]
+        if len(parts) > 2 or (len(parts) == 2 and not parts[0].isdigit()):
+            continue  # a temp file of another name that starts with this one ("run.pt.old.pt")
+        if len(parts) == 2 and _alive(int(parts[0])):
+            continue
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+
+
 def save(run: Run, path: str | Path) -> Path:
     """Write the run to ``path`` atomically (temp file in the same folder, fsync, rename)."""
     path = Path(path).expanduser()
@@ -64,7 +91,9 @@ def save(run: Run, path: str | Path) -> Path:
         raise SeqlmError(f"{path} is a folder; give a file name for the checkpoint.")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        _remove_leftovers(path)
+        # The pid in the name tells a save in progress from the leftover of a killed one.
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=TMP_SUFFIX, dir=path.parent)
     except OSError as err:
         raise SeqlmError(f"cannot write a checkpoint in {path.parent} ({err.strerror}).") from None
     try:
@@ -154,8 +183,15 @@ def browse(folder: str | Path | None = None) -> list[CheckpointInfo]:
             out.append(CheckpointInfo(p, d["config"]["data"]["dataset"], d["config"]["model"]["model"],
                                       int(d.get("step", 0)), (d.get("metrics") or {}).get("dev_loss"),
                                       d.get("created", "")))
-        except (SeqlmError, KeyError, TypeError) as err:
+        except (SeqlmError, KeyError, TypeError, ValueError, AttributeError) as err:
             out.append(CheckpointInfo(p, "?", "?", 0, None, "", str(err)))
-    out.sort(key=lambda c: c.path.stat().st_mtime, reverse=True)
+    out.sort(key=lambda c: _mtime(c.path), reverse=True)
     return out
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # deleted since it was listed
+        return 0.0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 import urllib.error
 import urllib.request
@@ -104,8 +105,16 @@ def read_text(path: str | Path) -> str:
         raise SeqlmError(f"{p}: no such file.")
     if p.is_dir():
         raise SeqlmError(f"{p} is a folder, not a text file.")
+    if not p.is_file():  # a pipe or a device would block or never end (/dev/zero)
+        raise SeqlmError(f"{p} is not a regular file.")
     try:
-        raw = p.read_bytes()
+        with open(p, "rb") as f:
+            # Checked again on the open file: it may have been swapped since the check above.
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise SeqlmError(f"{p} is not a regular file.")
+            # One read to the end: a file rewritten or truncated meanwhile gives what was there, never
+            # a length from an earlier stat.
+            raw = f.read()
     except OSError as err:
         raise SeqlmError(f"{p} cannot be read ({err.strerror}).") from None
     if not raw.strip():

@@ -114,6 +114,37 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--split", default="dev", choices=("train", "dev", "test"))
     e.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     e.add_argument("--json", action="store_true")
+    i = sub.add_parser("inspect", help="look inside a checkpoint: embedding map, bigram table",
+                       description="Draw a checkpoint's character embedding (the raw 2-D one, or a PCA "
+                       "projection) and, for bigram models, its table of next-character probabilities. "
+                       "With no choice, shows what the model has.")
+    i.add_argument("--checkpoint", required=True, help="checkpoint file to load")
+    i.add_argument("--embeddings", action="store_true", help="the character embedding as a labelled scatter")
+    i.add_argument("--bigram", action="store_true", help="the bigram table as a shaded grid")
+    i.add_argument("--row", metavar="CH", help="one row of the bigram table, most likely next character first "
+                   "(a space may be given as '␣', a newline as '\\n')")
+    i.add_argument("--json", action="store_true", help="print the data as one JSON object")
+    c = sub.add_parser("compare", help="train one setup at several learning rates and overlay the dev curves",
+                       description="Train the same setup from the same seed once per learning rate (same "
+                       "initial weights, same minibatches) and overlay the dev-loss curves.")
+    c.add_argument("--preset", choices=list(PRESETS), help=preset_help)
+    add_config_flags(c, skip={"lr", "steps", "epochs", "eval_every"})
+    c.add_argument("--lrs", default="0.01,0.1,1", help="learning rates, separated by commas (default 0.01,0.1,1)")
+    c.add_argument("--steps", type=int, default=1000, help="training steps per rate (default 1000)")
+    c.add_argument("--json", action="store_true", help="print the curves as one JSON object")
+
+    m = sub.add_parser("memory", help="the memory task: Elman RNN vs LSTM, recall accuracy against length",
+                       description="Train each model on the memory task (recall the first symbol of a "
+                       "random sequence) at each length, same seed and steps, and print the test accuracy.")
+    m.add_argument("--models", default="elman,lstm", help="models, separated by commas (default elman,lstm)")
+    m.add_argument("--lengths", default="5,10,20,40", help="sequence lengths (default 5,10,20,40)")
+    m.add_argument("--steps", type=int, default=None, help="training steps per run (default 1000)")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--hidden", type=int, default=None, help="hidden size (default 64)")
+    m.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 0.003)")
+    m.add_argument("--batch-size", type=int, default=None, help="sequences per minibatch (default 64)")
+    m.add_argument("--json", action="store_true", help="print the results as one JSON object")
+
     b = sub.add_parser("bench", help="the performance suite (ratios measured side by side)")
     b.add_argument("--quick", action="store_true", help="smaller runs (under two minutes)")
     b.add_argument("--json", action="store_true")
@@ -218,10 +249,10 @@ def cmd_train(args) -> int:
     progress.clear()
     if failed:
         raise SeqlmError(failed)
-    path = None
+    path, save_error = None, None
     if not args.no_save:
         target = Path(args.save) if args.save else default_save_path(run, args.checkpoint_dir)
-        path = checkpoint.save(run, target)
+        path, save_error = save_or_rescue(run, target)
     result = dict(result or {}, checkpoint=str(path) if path else None)
     if args.json:
         out(json.dumps(result))
@@ -233,7 +264,29 @@ def cmd_train(args) -> int:
             + f", {result['tokens_per_s']:,.0f} tokens/s, {result['elapsed_s']:.1f} s")
         if path:
             out(f"saved {path}")
+    if save_error:
+        print(f"seqlm-tui: {save_error}", file=sys.stderr)
+        return 1
     return 0
+
+
+def save_or_rescue(run, target: Path) -> tuple[Path | None, str | None]:
+    """Save the trained run; if the named place fails (read-only, full, not a folder), keep the run in the
+    checkpoint folder instead, so minutes of training are not lost to a typo. Returns (path, error)."""
+    from core import checkpoint
+
+    try:
+        return checkpoint.save(run, target), None
+    except SeqlmError as err:
+        first = str(err).rstrip(".")
+    rescue = default_save_path(run, None)
+    if rescue.resolve().parent == target.expanduser().resolve().parent:
+        return None, f"{first}."
+    try:
+        path = checkpoint.save(run, rescue)
+    except SeqlmError:
+        return None, f"{first}."
+    return path, f"{first}; the run was saved to {path} instead."
 
 
 def cmd_sweep(args) -> int:
@@ -359,6 +412,206 @@ def cmd_eval(args) -> int:
     return 0
 
 
+SHADES = " ░▒▓█"
+
+
+def shade_grid(table) -> list[str]:
+    """The bigram table as text: row = current character, column = next; two cells per entry, darker is
+    likelier (square-root scale, so the rare pairs still show)."""
+    labels, probs = table.labels, table.probs.tolist()
+    w = max(2, max(len(lab) for lab in labels))
+    top = max(max(row) for row in probs) or 1.0
+
+    def cell(p: float) -> str:
+        level = 0 if p <= 0 else min(4, max(1, round((p / top) ** 0.5 * 4)))
+        return SHADES[level] * w
+
+    lines = [" " * (w + 1) + "".join(f"{lab:<{w}}" for lab in labels)]
+    lines += [f"{lab:>{w}} " + "".join(cell(p) for p in row) for lab, row in zip(labels, probs)]
+    edges = [top * (k / 4) ** 2 for k in (0.5, 1.5, 2.5, 3.5)]  # where round() moves to the next shade
+    lines.append(f"rows: current character, columns: next; {SHADES[1]} < {edges[1]:.2g} <= {SHADES[2]} < "
+                 f"{edges[2]:.2g} <= {SHADES[3]} < {edges[3]:.2g} <= {SHADES[4]} (max {top:.2f})")
+    return lines
+
+
+def row_bars(table, token: str, width: int = 40, limit: int = 40) -> list[str]:
+    """One row of the table as a sorted bar list (the first ``limit`` entries)."""
+    row = table.row(token)
+    counts = table.counts[table.index(token)] if table.counts is not None else None
+    top = row[0][1] or 1.0
+    w = max(len(lab) for lab, _ in row)
+    lines = []
+    for lab, p in row[:limit]:
+        n = f"  {int(counts[table.labels.index(lab)]):,}" if counts is not None else ""
+        lines.append(f"{lab:>{w}} {'█' * max(1 if p > 0 else 0, round(p / top * width)):<{width}} {p:.3f}{n}")
+    if len(row) > limit:
+        lines.append(f"... and {len(row) - limit} more, together {sum(p for _, p in row[limit:]):.3f}")
+    return lines
+
+
+def draw_embedding(emap, title: str) -> None:
+    import plotext as plt
+
+    plt.clear_figure()
+    plt.scatter(emap.x, emap.y, marker="dot", color="gray")
+    for label, x, y in zip(emap.labels, emap.x, emap.y):  # the label is the point
+        plt.text(label, x, y, color="blue", alignment="left")
+    plt.title(title)
+    plt.plotsize(min(100, plt.terminal_width() or 80), 30)
+    chart = plt.build()
+    # clear_color() leaves the labels' explicit colours in: strip the codes for a pipe or a file
+    out(chart if sys.stdout.isatty() else plt.uncolorize(chart))
+
+
+def cmd_inspect(args) -> int:
+    from core import checkpoint, insight
+
+    run = checkpoint.load(args.checkpoint, device="cpu")
+    model, vocab = run.model, run.vocab
+    title = insight.model_title(model)
+    want_table = args.bigram or args.row is not None
+    want_emb = args.embeddings
+    if not want_emb and not want_table:
+        want_emb = insight.has_embedding(model)
+        want_table = insight.has_bigram_table(model)
+        if not want_emb and not want_table:
+            raise SeqlmError(f"{title} has neither a character embedding (one-hot input has none) nor a "
+                             "bigram table to show.")
+    emap = insight.embedding_map(model, vocab) if want_emb else None
+    table = insight.bigram_table(model, vocab) if want_table else None
+    row = table.row(args.row) if table is not None and args.row is not None else None
+    where = f"{run.cfg.model.model} on {run.cfg.data.dataset}, step {run.step:,}"
+    if args.json:
+        data: dict = {"model": run.cfg.model.model, "dataset": run.cfg.data.dataset, "step": run.step}
+        if emap is not None:
+            data["embedding"] = {"method": emap.method, "labels": emap.labels, "x": emap.x, "y": emap.y}
+        if table is not None:
+            data["bigram"] = {"labels": table.labels, "probs": table.probs.tolist(),
+                              "counts": None if table.counts is None else table.counts.long().tolist()}
+        if row is not None:
+            data["row"] = {"token": table.labels[table.index(args.row)], "next": [list(kv) for kv in row]}
+        out(json.dumps(data))
+        return 0
+    if emap is not None:
+        draw_embedding(emap, f"character embedding: {where}")
+        out(f"{len(emap.labels)} characters; {emap.method}. Characters the model treats alike lie close together.")
+    if table is not None and row is None:
+        kind = "counts with add-k smoothing" if table.counts is not None else "softmax of the learned logits"
+        out(f"bigram table of {where} ({kind}):")
+        for line in shade_grid(table):
+            out(line)
+    if row is not None:
+        label = table.labels[table.index(args.row)]
+        out(f"after {label!r} ({where}):")
+        for line in row_bars(table, args.row):
+            out(line)
+    return 0
+
+
+def split_list(text: str, kind: type, what: str) -> list:
+    """``"5,10 20"`` -> [5, 10, 20]; one sentence if a word is not a ``kind``."""
+    words = text.replace(",", " ").split()
+    if not words:
+        raise SeqlmError(f"give at least one of the {what}.")
+    try:
+        return [kind(w) for w in words]
+    except ValueError:
+        bad = next(w for w in words if not _parses(kind, w))
+        raise SeqlmError(f"{what} must be {'whole numbers' if kind is int else 'numbers' if kind is float else 'names'}"
+                         f" separated by commas, not {bad[:20]!r}.") from None
+
+
+def _parses(kind: type, word: str) -> bool:
+    try:
+        kind(word)
+    except ValueError:
+        return False
+    return True
+
+
+def cmd_compare(args) -> int:
+    from core.compare import check_rates, lr_comparison
+
+    rates = check_rates(split_list(args.lrs, float, "learning rates"))
+    cfg = config_from_args(args)
+    human = not args.json
+    curves = []
+    runs = lr_comparison(cfg, rates, args.steps)  # checks every setting first
+    if human:
+        out(f"{cfg.model.model} on {cfg.data.dataset}: {args.steps:,} steps at each of {len(rates)} learning rates, "
+            f"seed {cfg.train.seed}")
+    for curve in runs:
+        curves.append(curve)
+        if human:
+            final = curve.final_dev
+            what = (f"{'last ' if curve.status != 'done' else ''}dev loss {final:.4f}" if final is not None
+                    else "no dev loss")
+            out(f"lr {curve.lr:<8g} {what}" + (f"  diverged: {curve.message}" if curve.status != "done" else ""))
+    done = [c for c in curves if c.status == "done" and c.final_dev is not None and math.isfinite(c.final_dev)]
+    best = min(done, key=lambda c: c.final_dev) if done else None
+    if args.json:
+        out(json.dumps({"curves": [{"label": c.label, "lr": c.lr, "status": c.status, "message": c.message,
+                                    "final_dev": c.final_dev, "dev": c.dev, "train": c.train} for c in curves],
+                        "best_lr": best.lr if best else None}))
+        return 0
+    import plotext as plt
+
+    plt.clear_figure()
+    # A diverged rate's losses would squash the curves worth comparing into one line: the y range is that of
+    # the rates that finished, and a diverged curve shows only the points inside it (the text lists them all).
+    top = max(v for c in done for _, v in c.dev) * 1.05 if done else math.inf
+    for c in curves:
+        pts = [(s, v) for s, v in c.dev if v <= top]
+        if pts:
+            tag = "" if c.status == "done" else f" ({c.status})"
+            plt.plot([s for s, _ in pts], [v for _, v in pts], label=f"lr {c.lr:g}{tag}", marker="dot")
+    if done:
+        plt.ylim(min(v for c in done for _, v in c.dev) * 0.95, top)
+    plt.title(f"dev loss at each learning rate: {cfg.model.model} on {cfg.data.dataset}")
+    plt.xlabel("step")
+    plt.plotsize(min(100, plt.terminal_width() or 80), 22)
+    chart = plt.build()
+    out(chart if sys.stdout.isatty() else plt.uncolorize(chart))
+    if best:
+        out(f"lowest final dev loss: lr {best.lr:g} ({best.final_dev:.4f})")
+    else:
+        out("every rate diverged; try lower ones.")
+    return 0
+
+
+def cmd_memory(args) -> int:
+    from core.memory import DEFAULT_STEPS, chance, compare_memory
+
+    models = list(dict.fromkeys(split_list(args.models, str, "models")))
+    lengths = split_list(args.lengths, int, "lengths")
+    overrides = {k: v for k, v in (("hidden", args.hidden), ("lr", args.lr), ("batch_size", args.batch_size))
+                 if v is not None}
+    steps = args.steps if args.steps is not None else DEFAULT_STEPS
+    results = []
+    runs = compare_memory(models, lengths, steps, seed=args.seed, **overrides)  # checks every setting first
+    w = max(len(m) for m in models + ["model"])
+    if not args.json:
+        out(f"memory task: recall the first of N random symbols; {steps:,} steps per run, seed {args.seed}, "
+            f"chance {chance():.3f}")
+        out(f"{'model':<{w}}  length  accuracy  dev loss  seconds")
+    for r in runs:
+        results.append(r)
+        if not args.json:
+            dev = f"{r.dev_loss:8.4f}" if r.dev_loss is not None else "       -"
+            out(f"{r.model:<{w}}  {r.length:>6}  {r.accuracy:>8.3f}  {dev}  {r.seconds:>7.1f}")
+    if args.json:
+        out(json.dumps({"chance": chance(), "steps": steps, "seed": args.seed,
+                        "results": [r.__dict__ for r in results]}))
+        return 0
+    ordered = sorted(set(lengths))
+    acc = {(r.model, r.length): r.accuracy for r in results}
+    out("")
+    out(f"{'accuracy':<{w}}  " + "  ".join(f"{n:>6}" for n in ordered))
+    for m in models:
+        out(f"{m:<{w}}  " + "  ".join(f"{acc[m, n]:>6.3f}" for n in ordered))
+    return 0
+
+
 def cmd_bench(args) -> int:
     from core.bench.suite import ITEMS, fmt_value, run_all
 
@@ -383,13 +636,14 @@ def cmd_bench(args) -> int:
 
 
 COMMANDS = {"bench": cmd_bench, "train": cmd_train, "sweep": cmd_sweep, "generate": cmd_generate, "sample": cmd_sample,
-            "eval": cmd_eval}
+            "eval": cmd_eval, "inspect": cmd_inspect, "compare": cmd_compare, "memory": cmd_memory}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        # Inside the try: building the parser imports torch (a second or two), and Ctrl+C then is common.
+        parser = build_parser()
+        args = parser.parse_args(argv)
         if args.command is None:
             from tui.app import run_app
 
@@ -401,6 +655,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("seqlm-tui: interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): what it wanted was printed. Point stdout at nothing so the
+        # interpreter's final flush does not fail a second time.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from typing import Any
 
 from core.errors import SeqlmError
 
-DATASETS = ("counting", "names", "timemachine", "file")
+DATASETS = ("counting", "names", "timemachine", "memory", "file")
 
 
 def param(default: Any, help: str, *, lo: float | None = None, hi: float | None = None,
@@ -33,6 +33,8 @@ class DataConfig:
     batch_size: int = param(32, "examples per minibatch", lo=1, hi=1_000_000, label="batch size")
     num_steps: int = param(35, "sequence length of a minibatch on stream data", lo=1, hi=4096,
                            label="sequence length")
+    memory_length: int = param(10, "symbols to read before recalling the first one (dataset 'memory')",
+                               lo=1, hi=512, label="memory length")
     partition: str = param("sequential", "stream minibatches: sequential (state carried) or random",
                            choices=("sequential", "random"))
 
@@ -49,6 +51,8 @@ class ModelConfig:
     one_hot: bool = param(True, "one-hot input instead of a learned embedding", label="one-hot input")
     dropout: float = param(0.0, "dropout probability", lo=0.0, hi=0.9)
     smoothing: float = param(1.0, "add-k smoothing of the bigram count table", lo=0.0, hi=1e6)
+    forget_bias: float = param(0.0, "added to the LSTM forget gate's initial bias (3 helps it remember "
+                               "over long sequences)", lo=-10.0, hi=10.0, label="forget bias")
 
 
 @dataclass
@@ -86,7 +90,11 @@ class RunConfig:
     @classmethod
     def from_dict(cls, d: dict) -> RunConfig:
         """Rebuild from checkpoint metadata; unknown keys (from a newer version) are ignored."""
+        if not isinstance(d, dict):
+            raise SeqlmError("the configuration is not a table of values.")
         def build(kind, values):
+            if values is not None and not isinstance(values, dict):
+                raise SeqlmError(f"the {kind.__name__} part of the configuration is not a table of values.")
             known = {f.name for f in fields(kind)}
             return kind(**{k: v for k, v in (values or {}).items() if k in known})
         return cls(build(DataConfig, d.get("data")), build(ModelConfig, d.get("model")),
@@ -131,20 +139,23 @@ def parse_value(f, text: str) -> Any:
             return True
         if low in ("0", "false", "no", "off", "n"):
             return False
-        raise SeqlmError(f"{name} must be yes or no, not {text!r}.")
+        raise SeqlmError(f"{name} must be yes or no, not {_shown(text)}.")
     if kind is int:
         try:
             value = int(text.replace("_", "")) if text else None
         except ValueError:
             value = None
         if value is None:
-            raise SeqlmError(f"{name} must be a whole number, not {text!r}.")
+            if text.lstrip("+-").replace("_", "").isdigit():  # past Python's 4,300-digit limit
+                raise SeqlmError(f"{name} must be at most {_number(f.metadata.get('hi'))}, "
+                                 "not a number that large.")
+            raise SeqlmError(f"{name} must be a whole number, not {_shown(text)}.")
         return value
     if kind is float:
         try:
             return float(text)
         except ValueError:
-            raise SeqlmError(f"{name} must be a number, not {text!r}.") from None
+            raise SeqlmError(f"{name} must be a number, not {_shown(text)}.") from None
     return text
 
 
@@ -152,8 +163,18 @@ def check_value(f, value: Any) -> None:
     """Raise SeqlmError if ``value`` is outside what field ``f`` admits."""
     m = f.metadata
     name = label(f)
+    kind = field_type(f)
+    # Exact types: a bool is an int to Python and "32" prints like 32, but either would break a model
+    # far from here. An int is accepted where a float is wanted (lr 1).
+    wrong = {bool: not isinstance(value, bool),
+             int: isinstance(value, bool) or not isinstance(value, int),
+             float: isinstance(value, bool) or not isinstance(value, (int, float)),
+             str: not isinstance(value, str)}.get(kind, False)
+    if wrong:
+        what = {bool: "yes or no", int: "a whole number", float: "a number", str: "text"}[kind]
+        raise SeqlmError(f"{name} must be {what}, not {_shown(value)}.")
     if m.get("choices") and value not in m["choices"]:
-        raise SeqlmError(f"{name} must be one of {', '.join(m['choices'])}, not {value!r}.")
+        raise SeqlmError(f"{name} must be one of {', '.join(m['choices'])}, not {_shown(value)}.")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return
     if isinstance(value, float) and not math.isfinite(value):
@@ -161,9 +182,21 @@ def check_value(f, value: Any) -> None:
     lo, hi = m.get("lo"), m.get("hi")
     if lo is not None and (value < lo or (m.get("positive") and value <= lo)):
         word = "greater than" if m.get("positive") else "at least"
-        raise SeqlmError(f"{name} must be {word} {lo:g}, not {value:g}.")
+        raise SeqlmError(f"{name} must be {word} {_number(lo)}, not {_number(value)}.")
     if hi is not None and value > hi:
-        raise SeqlmError(f"{name} must be at most {hi:g}, not {value:g}.")
+        raise SeqlmError(f"{name} must be at most {_number(hi)}, not {_number(value)}.")
+
+
+def _number(value: int | float) -> str:
+    if isinstance(value, int):  # exact (a seed bound of 4294967295, not 4.29497e+09)
+        # A pasted 400-digit int would overflow float formatting (and str() past 4,300 digits).
+        return str(value) if value.bit_length() <= 64 else "a number that large"
+    return f"{value:g}"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def validate(cfg: RunConfig) -> RunConfig:

@@ -17,21 +17,28 @@ import torch
 from core import datafiles
 from core.config import DataConfig
 from core.errors import SeqlmError
-from core.vocab import Vocab, char_counts
+from core.vocab import Vocab, char_counts, compact_dtype
 
 COUNTING_V = 128
 COUNTING_L = 6
 MIN_ITEMS = 10  # the 80/10/10 split needs at least one dev and one test item
 MIN_STREAM = 100
+MEMORY_ALPHABET = "abcdefgh"
+MEMORY_QUERY = "?"
+MEMORY_ITEMS = 10_000
 
 
 @dataclass
 class Split:
-    """Tokens of one split. Items are ``tokens[starts[k] : starts[k] + lengths[k]]``; a stream has no starts."""
+    """Tokens of one split. Items are ``tokens[starts[k] : starts[k] + lengths[k]]``; a stream has no starts.
+
+    ``scored``, when set, marks the token positions that count as targets (the memory task's answers);
+    every other prediction is left out of the loss (target -1)."""
 
     tokens: torch.Tensor
     starts: torch.Tensor | None = None
     lengths: torch.Tensor | None = None
+    scored: torch.Tensor | None = None
     _windows: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -47,6 +54,8 @@ class Split:
         """How many next-token predictions the split holds."""
         if self.is_stream:
             return max(self.tokens.numel() - 1, 0)
+        if self.scored is not None:
+            return int(self.scored.sum())
         return int((self.lengths - 1).sum())
 
     def windows(self, block: int, pad: int | None) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -67,7 +76,8 @@ class Split:
             count = (lengths - block).clamp(min=0)
             item = torch.repeat_interleave(torch.arange(k), count)
             offset = torch.arange(int(count.sum())) - torch.repeat_interleave(count.cumsum(0) - count, count)
-            return self.tokens, starts[item] + offset
+            ws = starts[item] + offset
+            return self.tokens, ws if self.scored is None else ws[self.scored[ws + block]]
         padded_len = lengths + (block - 1)
         new_starts = padded_len.cumsum(0) - padded_len
         source = torch.full((int(padded_len.sum()),), pad, dtype=self.tokens.dtype)
@@ -77,7 +87,8 @@ class Split:
         count = lengths - 1
         item = torch.repeat_interleave(torch.arange(k), count)
         j = torch.arange(item.numel()) - torch.repeat_interleave(count.cumsum(0) - count, count)
-        return source, new_starts[item] + j
+        ws = new_starts[item] + j
+        return source, ws if self.scored is None else ws[self.scored[starts[item] + j + 1]]
 
     def n_windows(self, block: int, pad: int | None) -> int:
         source, starts = self.windows(block, pad)
@@ -134,6 +145,46 @@ def counting(v: int = COUNTING_V, length: int = COUNTING_L, seed: int = 42) -> D
                    source=f"numbers 0..{v - 1}, windows of {length}")
 
 
+def memory(length: int = 10, n_items: int = MEMORY_ITEMS, alphabet: str = MEMORY_ALPHABET,
+           seed: int = 42) -> Dataset:
+    """The memory task: ``length`` random symbols, the query mark, then the first symbol again.
+
+    An item reads ".cfhabg?c." (boundary, symbols, query, answer, boundary). Only the answer and the
+    closing boundary are scored: the symbols are uniform noise whose loss (ln 8 each) cannot fall, and
+    with them in the loss the one informative target would be 1 of length + 3 and its signal lost in
+    the noise, for every model alike. Scored this way the dev loss falls only when the model remembers,
+    and the RNN-vs-LSTM gap shows plainly. The closing boundary costs nothing to learn and lets a model
+    end an item after the recalled symbol (samples, the prompt pane).
+    """
+    if not 1 <= length <= 512:
+        raise SeqlmError(f"memory length must be between 1 and 512, not {length}.")
+    if n_items < MIN_ITEMS:
+        raise SeqlmError(f"the memory task needs at least {MIN_ITEMS} items, not {n_items}.")
+    vocab = Vocab.for_lines(set(alphabet + MEMORY_QUERY))
+    ids = torch.tensor([vocab.stoi[c] for c in alphabet])
+    gen = torch.Generator().manual_seed(seed)
+    symbols = ids[torch.randint(0, len(alphabet), (n_items, length), generator=gen)]
+    # Each row is what follows an item's opening boundary: consecutive items share it, as in lines_dataset.
+    rows = torch.cat([symbols, torch.full((n_items, 1), vocab.stoi[MEMORY_QUERY]), symbols[:, :1],
+                      torch.full((n_items, 1), vocab.boundary)], dim=1).to(compact_dtype(len(vocab)))
+    n1, n2 = _split_items(n_items)
+    width = length + 3
+
+    def split(part):
+        k = part.shape[0]
+        tokens = torch.cat([torch.tensor([vocab.boundary], dtype=part.dtype), part.flatten()])
+        starts = torch.arange(k) * width
+        scored = torch.zeros(tokens.numel(), dtype=torch.bool)
+        scored[starts + length + 2] = True  # the answer
+        scored[starts + length + 3] = True  # the closing boundary
+        return Split(tokens, starts, torch.full((k,), width + 1), scored)
+
+    return Dataset("memory", vocab, {"train": split(rows[:n1]), "dev": split(rows[n1:n2]),
+                                     "test": split(rows[n2:])},
+                   source=f"{n_items:,} random sequences of {length} over {alphabet!r}, recall the first",
+                   mode="lines")
+
+
 def lines_dataset(text: str, name: str, source: str, seed: int = 42) -> Dataset:
     """One item per non-empty line, shuffled with ``random.seed(42)`` and split 80/10/10 (makemore)."""
     words = [w for w in (line.strip() for line in text.split("\n")) if w]
@@ -181,6 +232,8 @@ def load(cfg: DataConfig) -> Dataset:
     """Build the dataset a config names (downloading names/timemachine on first use)."""
     if cfg.dataset == "counting":
         return counting()
+    if cfg.dataset == "memory":
+        return memory(cfg.memory_length)
     if cfg.dataset == "names":
         path = datafiles.locate("names")
         return lines_dataset(datafiles.read_text(path), "names", str(path))

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # events stay a light import (no torch) for whoever renders them
+    from core.insight import Health as HealthReport
 
 
 @dataclass
@@ -33,6 +37,13 @@ class Eval:
     train_loss: float    # smoothed train loss at this point
     dev_loss: float
     dev_ppl: float
+
+
+@dataclass
+class Health:
+    """Yielded by the trainer right after each ``Eval`` (not for the counting bigram, which has no
+    gradients): ``health.grad_norms`` of the last training step, ``health.saturated`` on a dev batch."""
+    health: HealthReport
 
 
 @dataclass
@@ -82,4 +93,4 @@ class SweepDone:
     reason: str          # why it stopped: "done", "diverged" or "stopped"
 
 
-Event = Started | Step | Eval | Sample | Paused | Resumed | Finished | Error | SweepPoint | SweepDone
+Event = Started | Step | Eval | Health | Sample | Paused | Resumed | Finished | Error | SweepPoint | SweepDone

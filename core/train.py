@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from core import events as ev
+from core import insight
 from core.batches import ItemBatcher, StreamBatcher, make_batcher
 from core.config import TrainConfig
 from core.errors import SeqlmError
@@ -20,6 +21,7 @@ from core.models.base import LanguageModel, detach_state
 from core.run import Run, resolve_device
 
 SMOOTHING = 0.98  # EMA factor of the smoothed train loss
+HEALTH_ROWS = 1024  # dev rows tanh saturation is measured on: enough for a share to within a percent
 
 
 class SeedSGD:
@@ -33,11 +35,20 @@ class SeedSGD:
     def __init__(self, params, lr: float):
         self.params = [p for p in params]
         self.param_groups = [{"lr": lr, "params": self.params}]
+        # Detached views share the parameters' storage: updating them in place needs no no_grad context
+        # (which costs as much as the update itself at this size).
+        self._data = [p.detach() for p in self.params]
 
-    @torch.no_grad()
     def step(self) -> None:
-        live = [p for p in self.params if p.grad is not None]
-        torch._foreach_add_(live, [p.grad for p in live], alpha=-self.param_groups[0]["lr"])
+        grads = [p.grad for p in self.params]
+        if any(g is None for g in grads):  # a parameter the loss did not reach this step
+            pairs = [(d, g) for d, g in zip(self._data, grads) if g is not None]
+            if not pairs:
+                return
+            data, grads = map(list, zip(*pairs))
+        else:
+            data = self._data
+        torch._foreach_add_(data, grads, alpha=-self.param_groups[0]["lr"])
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.params:
@@ -98,6 +109,10 @@ def evaluate(model: LanguageModel, batches) -> tuple[float, int]:
 def preview_prompts(run: Run) -> list[str] | None:
     """What the periodic samples continue: nothing for items (whole names), a count, or text."""
     vocab = run.vocab
+    if run.cfg.data.dataset == "memory":
+        # Its symbols are noise, so a whole sampled item shows nothing; a dev sequence and its recall do.
+        s = run.ensure_dataset().splits["dev"]
+        return [vocab.decode(s.tokens[int(s.starts[k]) + 1:int(s.starts[k] + s.lengths[k]) - 2]) for k in range(3)]
     if vocab.boundary is not None:
         return None
     if vocab.kind == "numbers":
@@ -277,6 +292,15 @@ class Trainer:
             run.history.dev.add(run.step, loss)
             run.metrics.update(dev_loss=loss, dev_ppl=math.exp(min(loss, 50)))
             yield ev.Eval(run.step, smooth if smooth is not None else loss, loss, math.exp(min(loss, 50)))
+            if not run.model.trains_by_counting:
+                # At evals only, never per step: the grads of the last step are still in .grad (the loop
+                # clears them just before the next backward), and one dev batch shows the tanh units.
+                batch = next(iter(dev.eval_batches(run.cfg.train.eval_cap)), None)
+                if batch is None:  # a dev split too short for one batch: the gradients only
+                    report = insight.Health(run.step, insight.grad_norms(run.model), None)
+                else:
+                    report = insight.health(run.model, batch[0][:HEALTH_ROWS], run.step, batch[1][:HEALTH_ROWS])
+                yield ev.Health(report)
             if self.sample_count:
                 length = 8 if run.vocab.kind == "numbers" else 40 if prompts else 30
                 texts = samples(run.model, run.vocab, self.sample_count, length=length,

@@ -54,6 +54,15 @@ class LanguageModel(nn.Module):
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+    def char_embedding(self) -> torch.Tensor | None:
+        """The (V, D) input embedding of the characters, or None (one-hot input, bigram tables)."""
+        return None
+
+    def tanh_units(self, x: torch.Tensor) -> torch.Tensor | None:
+        """The tanh-bounded hidden units the model computes on a training-shaped batch ``x`` (from a fresh
+        state), shaped (..., units) with one row per position, or None if it has none (health checks)."""
+        return None
+
     @property
     def device(self) -> torch.device:
         for t in self.parameters():

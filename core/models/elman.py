@@ -72,6 +72,14 @@ class ElmanLM(LanguageModel):
     def init_state(self, batch: int) -> torch.Tensor:
         return torch.zeros(batch, self.rnn.hidden_size, device=self.device)
 
+    def char_embedding(self) -> torch.Tensor | None:
+        return None if self.embed is None else self.embed.weight
+
+    def tanh_units(self, x: torch.Tensor) -> torch.Tensor:
+        xw = F.linear(F.one_hot(x, self.vocab_size).float() if self.one_hot else self.embed(x),
+                      self.rnn.W_ih, self.rnn.b_ih)
+        return self.rnn.recur(xw, self.init_state(x.shape[0]))[0]
+
     def forward(self, x, state=None):
         if state is None:
             state = self.init_state(x.shape[0])

@@ -15,17 +15,34 @@ class TorchRNNLM(LanguageModel):
     recurrent = True
 
     def __init__(self, vocab_size: int, pad: int = 0, cell: str = "rnn", hidden: int = 256, layers: int = 1,
-                 dropout: float = 0.0, one_hot: bool = True, emb: int = 32):
+                 dropout: float = 0.0, one_hot: bool = True, emb: int = 32, forget_bias: float = 0.0):
         super().__init__(vocab_size, pad)
         self.cell, self.layers, self.hidden_size, self.one_hot = cell, layers, hidden, one_hot
         self.embed = None if one_hot else nn.Embedding(vocab_size, emb)
         self.rnn = CELLS[cell](vocab_size if one_hot else emb, hidden, num_layers=layers, batch_first=True,
                                dropout=dropout if layers > 1 else 0.0)
+        if cell == "lstm" and forget_bias:
+            # A forget gate that starts near 1 (Gers et al. 2000; Jozefowicz et al. 2015) keeps the cell's
+            # content, and its gradient, alive across long lags; torch starts it near 0.5, which halves
+            # both at every step. Gates are stacked (input, forget, cell, output).
+            with torch.no_grad():
+                for k in range(layers):
+                    getattr(self.rnn, f"bias_ih_l{k}")[hidden:2 * hidden] += forget_bias
         self.head = nn.Linear(hidden, vocab_size)
 
     def init_state(self, batch: int):
         h = torch.zeros(self.layers, batch, self.hidden_size, device=self.device)
         return (h, torch.zeros_like(h)) if self.cell == "lstm" else h
+
+    def char_embedding(self) -> torch.Tensor | None:
+        return None if self.embed is None else self.embed.weight
+
+    def tanh_units(self, x: torch.Tensor) -> torch.Tensor:
+        """The top layer's h at every position. The RNN's h is a tanh; the LSTM's h = o * tanh(c) and the
+        GRU's h (a convex mix of tanh candidates, from h0 = 0) are bounded by tanh as well, and h near
+        +-1 means the same there: the unit is pinned and passes little gradient back."""
+        inp = F.one_hot(x, self.vocab_size).float() if self.one_hot else self.embed(x)
+        return self.rnn(inp, self.init_state(x.shape[0]))[0]
 
     def forward(self, x, state=None):
         if state is None:

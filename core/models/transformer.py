@@ -85,6 +85,9 @@ class TransformerLM(LanguageModel):
     def init_state(self, batch: int):
         return (0, [None] * len(self.blocks))
 
+    def char_embedding(self) -> torch.Tensor:
+        return self.tok.weight
+
     def forward(self, x, state=None):
         start, caches = state if state is not None else self.init_state(x.shape[0])
         pos = torch.arange(start, start + x.shape[1], device=x.device)

@@ -1,0 +1,107 @@
+"""Runs side by side: the loss curves of a run, and the seed's "which learning rate is best" answered by
+training the same setup from the same seed at several rates and overlaying their dev curves."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from core import datasets
+from core import events as ev
+from core.config import RunConfig, check_value, field_spec, validate
+from core.errors import SeqlmError
+from core.history import downsample
+from core.models import registry
+from core.run import Run, new_run
+from core.train import Trainer
+
+TRAIN_POINTS = 400   # enough for a terminal-wide chart; a long run's history has thousands
+DEV_POINTS = 20      # dev evaluations per run of a rate comparison
+MAX_RATES = 12
+
+
+@dataclass
+class RunCurve:
+    label: str
+    dev: list[tuple[float, float]]      # (step, dev loss)
+    train: list[tuple[float, float]]    # (step, train loss), downsampled to at most TRAIN_POINTS
+    lr: float | None = None
+    status: str = "done"                # "done", or "diverged" (the curve ends where the loss blew up)
+    message: str = ""                   # why it diverged, in one sentence
+
+    @property
+    def final_dev(self) -> float | None:
+        return self.dev[-1][1] if self.dev else None
+
+
+def default_label(cfg: RunConfig) -> str:
+    return f"{cfg.model.model} on {cfg.data.dataset}, lr {cfg.train.lr:g}"
+
+
+def run_curve(run: Run, label: str | None = None) -> RunCurve:
+    """The dev and (downsampled) train curves of a run, trained here or loaded from a checkpoint."""
+    h = run.history
+    xs, ys = downsample(h.train.steps, h.train.values, TRAIN_POINTS)
+    return RunCurve(label or default_label(run.cfg), list(zip(h.dev.steps, h.dev.values)), list(zip(xs, ys)),
+                    lr=run.cfg.train.lr)
+
+
+def check_rates(lrs: list[float]) -> list[float]:
+    """The rates as floats, each a valid learning rate; SeqlmError (one sentence) otherwise."""
+    if not lrs:
+        raise SeqlmError("give at least one learning rate to compare.")
+    if len(lrs) > MAX_RATES:
+        raise SeqlmError(f"compare at most {MAX_RATES} learning rates at a time, not {len(lrs)}.")
+    spec = field_spec("train", "lr")
+    out = []
+    for lr in lrs:
+        check_value(spec, float(lr))
+        out.append(float(lr))
+    return out
+
+
+def lr_comparison(cfg: RunConfig, lrs: list[float], steps: int,
+                  stop: threading.Event | None = None) -> Iterator[RunCurve]:
+    """Train ``cfg`` once per learning rate for ``steps`` steps, same seed (same initial weights, same
+    minibatches), and yield each run's curves as it finishes. The schedule, optimizer and everything
+    else stay as ``cfg`` has them. A rate that diverges still yields its curve up to that point.
+    Setting ``stop`` ends the current run at its next step and yields nothing more. Bad rates or settings
+    raise SeqlmError at the call, before any training."""
+    rates = check_rates(list(lrs))
+    check_value(field_spec("train", "steps"), steps)
+    base = cfg.copy()
+    base.train.steps, base.train.epochs = steps, 0.0
+    base.train.eval_every = max(1, math.ceil(steps / DEV_POINTS))
+    validate(base)
+    if getattr(registry.get(base.model.model).build_fn, "trains_by_counting", False):
+        raise SeqlmError("the count-based bigram has no learning rate; pick a neural model to compare rates.")
+    return _compare(base, rates, stop)
+
+
+def _compare(base: RunConfig, rates: list[float], stop: threading.Event | None) -> Iterator[RunCurve]:
+    ds = datasets.load(base.data)  # once: every rate trains on the very same data
+    for lr in rates:
+        if stop is not None and stop.is_set():
+            return
+        c = base.copy()
+        c.train.lr = lr
+        run = new_run(c, dataset=ds)
+        trainer = Trainer(run, sample_count=0)
+        failed, stopped = None, False
+        for e in trainer.events():
+            if stop is not None and stop.is_set():
+                trainer.stop()
+            if isinstance(e, ev.Error):
+                failed = e.message
+            elif isinstance(e, ev.Finished):
+                stopped = e.stopped
+        if stopped:
+            return
+        curve = run_curve(run)
+        if failed:
+            curve.label += " (diverged)"
+            curve.status, curve.message = "diverged", failed
+        yield curve
+

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import threading
+import time
 from pathlib import Path
 
 from rich.text import Text
@@ -12,7 +14,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.widgets import Footer, Header, TabbedContent, TabPane, Tabs
 
-from core import checkpoint, datasets
+from core import checkpoint, compare, datasets, insight, memory
 from core import events as ev
 from core.config import RunConfig
 from core.errors import SeqlmError
@@ -22,10 +24,13 @@ from core.run import Run, new_run
 from core.sweep import Sweep, SweepConfig
 from core.train import Trainer
 from tui.commands import SeqlmCommands
-from tui.messages import DatasetLoaded, EngineEvent
+from tui.messages import DatasetLoaded, EngineEvent, JobDone, ModelInsight
 from tui.screens.help import HelpScreen
 from tui.screens.save import SaveScreen
 from tui.widgets.checkpoints_pane import CheckpointsPane
+from tui.widgets.compare_view import CompareView
+from tui.widgets.insight_pane import InsightPane
+from tui.widgets.memory_view import MemoryView
 from tui.widgets.prompt_pane import PromptPane
 from tui.widgets.setup_pane import SetupPane
 from tui.widgets.sweep_pane import SweepPane
@@ -35,6 +40,8 @@ DEFAULT_PRESET = "counting-elman"
 # Charts redraw at most 2.5 times a second, and only the visible one: a plotext frame costs tens of
 # milliseconds of the GIL that the training thread shares (measured by `seqlm-tui bench --only app`).
 REDRAW_S = 0.4
+# The embedding map and the bigram table follow training at most this often (and at its end).
+INSIGHT_EVERY_S = 0.5
 
 
 def leave_a_core_to_the_ui() -> None:
@@ -67,6 +74,23 @@ def data_key(cfg: RunConfig) -> tuple:
             cfg.data.mode if cfg.data.dataset == "file" else "")
 
 
+def model_insight(model, vocab, cfg: RunConfig) -> tuple:
+    """(embedding map, why there is none, bigram table, why there is none) of a model that is not
+    changing meanwhile (between two training steps, or idle)."""
+    try:
+        table, table_note = insight.bigram_table(model, vocab), ""
+    except SeqlmError as err:
+        table, table_note = None, str(err)
+    spec = registry.get(cfg.model.model)
+    if insight.has_embedding(model):
+        return insight.embedding_map(model, vocab), "", table, table_note
+    if "one_hot" in spec.fields and cfg.model.one_hot:
+        note = "one-hot input has no embedding to show; set one-hot off in Setup (then n) to learn one."
+    else:
+        note = f"{spec.title} has no character embedding to show" + ("; its table is under Bigram." if table else ".")
+    return None, note, table, table_note
+
+
 class SeqlmApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "seqlm-tui"
@@ -80,6 +104,10 @@ class SeqlmApp(App):
         Binding("u", "use_lr", "Use LR"),
         Binding("l", "log_y", "Log y"),
         Binding("ctrl+s", "save", "Save"),
+        Binding("m", "memory", "Memory"),
+        Binding("r", "lr_compare", "Rates"),
+        Binding("left_square_bracket", "insight_view(-1)", "Prev view", key_display="[", show=False),
+        Binding("right_square_bracket", "insight_view(1)", "View", key_display="]"),
         # F-keys switch panes everywhere (the tab labels show them); digits too where no text box has the
         # focus, for terminals that keep F-keys for themselves. The help lists both.
         Binding("1,f2", "show('setup')", "Setup", show=False),
@@ -87,23 +115,30 @@ class SeqlmApp(App):
         Binding("3,f4", "show('sweep')", "Sweep pane", show=False),
         Binding("4,f5", "show('prompt')", "Prompt", show=False),
         Binding("5,f6", "show('checkpoints')", "Checkpoints", show=False),
+        Binding("6,f7", "show('insight')", "Insight", show=False),
         Binding("ctrl+q", "quit", "Quit"),
     ]
     # What the help screen says about each action (the Footer has room for a word or two).
     HELP_TEXT = {
         "help": "this help",
         "start_pause": "start training the Setup's model; pause; resume",
-        "stop": "stop training (the weights so far stay) or the sweep",
+        "stop": "stop training (the weights so far stay) or the sweep; on the Insight pane, its comparison",
         "new_run": "a fresh model from Setup replaces the current run (save it first if you want it)",
         "sweep": "run the learning-rate range test on a fresh model from Setup",
         "use_lr": "put the sweep's suggested learning rate into Setup (Sweep pane)",
         "log_y": "log-scale loss axis on the Train chart (Train pane)",
         "save": "save a checkpoint (a name in the checkpoint folder)",
+        "memory": "memory task: train Elman RNN and LSTM at several lengths, plot recall accuracy (Insight/Memory)",
+        "lr_compare": "train the Setup's model at each learning rate listed and overlay the curves "
+                      "(Insight/Compare)",
+        "insight_view(-1)": "previous Insight view (Embeddings, Bigram, Health, Compare, Memory)",
+        "insight_view(1)": "next Insight view",
         "show('setup')": "Setup pane: data, model, hyperparameters",
         "show('train')": "Train pane: loss chart, progress, samples",
         "show('sweep')": "Sweep pane: learning-rate range test",
         "show('prompt')": "Prompt pane: talk to the model",
         "show('checkpoints')": "Checkpoints pane: browse and load (Enter)",
+        "show('insight')": "Insight pane: embeddings, bigram table, health, run comparison, memory task",
         "quit": "quit (stops training cleanly)",
     }
 
@@ -120,6 +155,9 @@ class SeqlmApp(App):
         self._run_serial = 0  # tells runs apart for the prompt pane (ids of freed objects come back)
         self._failed: dict[tuple, str] = {}  # data that could not be loaded: retried on s / w / n only
         self.best_dev = math.inf
+        self._jobs: dict[str, threading.Event] = {}  # running comparisons ("memory", "compare") -> their stop
+        self._watch_insight = False  # the current model has an embedding or a bigram table to follow
+        self._compare_total = self._compare_done = 0
 
     @property
     def train_state(self) -> str:
@@ -150,12 +188,15 @@ class SeqlmApp(App):
                 yield PromptPane(self.model_source, id="prompt-pane")
             with TabPane("Checkpoints F6", id="checkpoints"):
                 yield CheckpointsPane(id="checkpoints-pane")
+            with TabPane("Insight F7", id="insight"):
+                yield InsightPane(id="insight-pane")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.setup_pane = self.query_one(SetupPane)
         self.train_pane = self.query_one(TrainPane)
         self.sweep_pane = self.query_one(SweepPane)
+        self.insight = self.query_one(InsightPane)
         leave_a_core_to_the_ui()
         self.set_interval(REDRAW_S, self.redraw)
         self.call_after_refresh(self.warm_up)
@@ -171,18 +212,21 @@ class SeqlmApp(App):
         if not self.is_running:
             return
         try:
-            active = self.query_one(TabbedContent).active
+            active = self.query_one("#tabs", TabbedContent).active
             self.train_pane.refresh_view()
             if active == "train":
                 self.train_pane.chart.redraw_if_dirty()
             elif active == "sweep":
                 self.sweep_pane.redraw_if_dirty()
+            elif active == "insight":
+                self.insight.redraw_if_dirty()
         except NoMatches:
             pass  # the panes are being torn down (quitting)
 
     # -- runs and datasets ------------------------------------------------------------------------
-    def adopt(self, run: Run) -> None:
-        """Make ``run`` the current one: the chart, the stats and the prompt follow it."""
+    def adopt(self, run: Run, label: str | None = None) -> None:
+        """Make ``run`` the current one: the chart, the stats, the prompt and the insight views follow it;
+        the Compare view lists it (``label``, or what it is) with the session's earlier runs."""
         self.current = run
         self._run_serial += 1
         self.best_dev = min(run.history.dev.values) if len(run.history.dev) else math.inf
@@ -190,8 +234,29 @@ class SeqlmApp(App):
         info = (f"{title}: {run.model.num_params():,} parameters, step {run.step:,}. "
                 "Press s to start training" + (" (it continues from here)." if run.step else "."))
         self.train_pane.reset(run.history, title, info, run.step, run.cfg.train.steps)
+        self.insight.health.reset("the counting bigram learns by counting: it has no gradients to show."
+                                  if run.model.trains_by_counting else "")
+        self.insight.compare.add_run(run, label or f"{title}, lr {run.cfg.train.lr:g}")
+        shown = self.model_insight(self._run_serial, run)
+        self._watch_insight = shown.embedding is not None or shown.bigram is not None
+        self.on_model_insight(shown)
         self.update_summary()
         self.refresh_bindings()
+
+    def model_insight(self, serial: int, run: Run) -> ModelInsight:
+        """The insight views' data of ``run``'s model (any thread, while the model stands still)."""
+        try:
+            emap, enote, table, tnote = model_insight(run.model, run.vocab, run.cfg)
+        except Exception as err:  # a bug must not end the app (or the training) with a traceback
+            emap, table = None, None
+            enote = tnote = f"could not read the model: {type(err).__name__}: {err}"
+        return ModelInsight(serial, run.step, emap, enote, table, tnote)
+
+    def on_model_insight(self, msg: ModelInsight) -> None:
+        if msg.serial != self._run_serial:
+            return  # from a run that has been replaced since
+        self.insight.embeddings.show_map(msg.embedding, msg.step, msg.embedding_note)
+        self.insight.bigram.show_table(msg.bigram, msg.step, msg.bigram_note)
 
     def request_dataset(self, cfg: RunConfig, then=None) -> None:
         """Run ``then(dataset)`` once the data is loaded (in a worker: names and timemachine may download).
@@ -265,7 +330,10 @@ class SeqlmApp(App):
         self.setup_pane.show_summary(Text(f"{ds.summary()}\n{spec.title}: {params:,} parameters"))
 
     def on_setup_pane_changed(self, _msg: SetupPane.Changed) -> None:
-        self.update_summary()
+        try:
+            self.update_summary()
+        except NoMatches:
+            pass  # a change that arrives while the app closes (just after a checkpoint load): nothing to show
 
     def apply_preset(self, name: str) -> None:
         async def go():
@@ -339,14 +407,26 @@ class SeqlmApp(App):
 
     @work(thread=True, group="train")
     def train_worker(self, trainer: Trainer) -> None:
+        serial, watch, last = self._run_serial, self._watch_insight, 0.0
         try:
             for e in trainer.events():
                 self.post_message(EngineEvent(e, "train"))
+                # The trainer waits at its yield, so the weights stand still while they are read here.
+                if watch and (isinstance(e, ev.Finished) or
+                              isinstance(e, ev.Eval) and time.monotonic() - last >= INSIGHT_EVERY_S):
+                    last = time.monotonic()
+                    self.post_message(self.model_insight(serial, trainer.run))
         except Exception as err:  # a bug must not end the app with a traceback
             self.post_message(EngineEvent(ev.Error(trainer.run.step, f"training failed: {type(err).__name__}: "
                                                    f"{err}"), "train"))
 
     def action_stop(self) -> None:
+        """Stops training and the sweep; on the Insight pane (or when nothing else runs), the comparisons."""
+        training = (self.trainer is not None and self.train_state != "idle") or self.sweeper is not None
+        if self._jobs and (self.active_pane == "insight" or not training):
+            for stop in self._jobs.values():
+                stop.set()
+            return
         if self.trainer is not None and self.train_state != "idle":
             self.trainer.stop()
         if self.sweeper is not None:
@@ -357,11 +437,17 @@ class SeqlmApp(App):
         if msg.source == "sweep":
             self.on_sweep_event(e)
             return
+        if msg.source in ("memory", "compare"):
+            self.on_comparison_result(msg.source, e)
+            return
         pane = self.train_pane
         if isinstance(e, ev.Step):
             pane.on_step(e, "paused" if self.train_state == "paused" else "training")
+        elif isinstance(e, ev.Health):
+            self.insight.health.add(e.health)
         elif isinstance(e, ev.Eval):
             pane.on_eval(e)
+            self.insight.compare.mark_dirty()
             if self.train_pane.autosave and e.dev_loss < self.best_dev:
                 self.best_dev = e.dev_loss
                 self.save_to(checkpoint.default_dir() / f"{self.current.name}-best.pt", quiet=True)
@@ -448,6 +534,105 @@ class SeqlmApp(App):
         self.setup_pane.set_lr(lr)
         self.notify(f"learning rate {lr:.3g} set in Setup.")
 
+    # -- insight comparisons: the memory task and the learning-rate comparison ----------------------
+    def action_memory(self) -> None:
+        self.action_show("insight")
+        self.insight.show_view("memory")
+        view = self.insight.memory
+        if "memory" in self._jobs:
+            self.notify("the memory comparison is already running (x stops it).")
+            return
+        try:
+            models, lengths, steps = view.read_settings()
+        except SeqlmError as err:
+            view.set_status(str(err))
+            self.notify(str(err), severity="error", timeout=6)
+            return
+        stop = self._jobs["memory"] = threading.Event()
+        view.start(models, lengths, steps, memory.chance())
+        self.refresh_bindings()
+        self.memory_worker(models, lengths, steps, stop)
+
+    @work(thread=True, group="memory")
+    def memory_worker(self, models: list[str], lengths: list[int], steps: int, stop: threading.Event) -> None:
+        try:
+            for result in memory.compare_memory(models, lengths, steps, stop=stop):
+                self.post_message(EngineEvent(result, "memory"))
+        except SeqlmError as err:
+            self.post_message(JobDone("memory", error=str(err)))
+            return
+        except Exception as err:  # a bug must not end the app with a traceback
+            self.post_message(JobDone("memory", error=f"the memory comparison failed: {type(err).__name__}: {err}"))
+            return
+        self.post_message(JobDone("memory", stopped=stop.is_set()))
+
+    def action_lr_compare(self) -> None:
+        self.action_show("insight")
+        self.insight.show_view("compare")
+        view = self.insight.compare
+        if "compare" in self._jobs:
+            self.notify("the learning-rate comparison is already running (x stops it).")
+            return
+        cfg, problem = self.setup_pane.read()
+        if cfg is None:
+            self.notify(f"fix the setup first: {problem}", severity="error", timeout=6)
+            self.action_show("setup")
+            return
+        try:
+            rates, steps = view.read_settings()
+        except SeqlmError as err:
+            view.set_status(str(err))
+            self.notify(str(err), severity="error", timeout=6)
+            return
+        stop = self._jobs["compare"] = threading.Event()
+        view.set_status(f"training {cfg.model.model} on {cfg.data.dataset} at {len(rates)} learning rates, "
+                        f"{steps:,} steps each... (x stops)")
+        self._compare_total, self._compare_done = len(rates), 0
+        self.refresh_bindings()
+        self.compare_worker(cfg, rates, steps, stop)
+
+    @work(thread=True, group="compare")
+    def compare_worker(self, cfg: RunConfig, rates: list[float], steps: int, stop: threading.Event) -> None:
+        try:
+            for curve in compare.lr_comparison(cfg, rates, steps, stop=stop):
+                self.post_message(EngineEvent(curve, "compare"))
+        except SeqlmError as err:
+            self.post_message(JobDone("compare", error=str(err)))
+            return
+        except Exception as err:  # a bug must not end the app with a traceback
+            self.post_message(JobDone("compare", error=f"the learning-rate comparison failed: {type(err).__name__}: "
+                                                        f"{err}"))
+            return
+        self.post_message(JobDone("compare", stopped=stop.is_set()))
+
+    def on_comparison_result(self, source: str, result) -> None:
+        if source == "memory":
+            self.insight.memory.add(result)
+            return
+        self.insight.compare.add_curve(result)
+        self._compare_done += 1
+        self.insight.compare.set_status(f"{self._compare_done} of {self._compare_total} rates done: "
+                                        f"{result.label}... (x stops)")
+
+    def on_job_done(self, msg: JobDone) -> None:
+        self._jobs.pop(msg.source, None)
+        self.refresh_bindings()
+        if msg.source == "memory":
+            self.insight.memory.finish(msg.stopped, msg.error)
+        else:
+            view = self.insight.compare
+            view.set_status(msg.error or (f"stopped after {self._compare_done} of {self._compare_total} rates."
+                                          if msg.stopped else
+                                          f"done: {self._compare_done} runs added and ticked; r runs it again."))
+        if msg.error:
+            self.notify(msg.error, severity="error", timeout=8)
+
+    def on_memory_view_start(self, _msg: MemoryView.Start) -> None:
+        self.action_memory()
+
+    def on_compare_view_start(self, _msg: CompareView.Start) -> None:
+        self.action_lr_compare()
+
     # -- checkpoints ----------------------------------------------------------------------------------
     def action_save(self) -> None:
         if self.current is None:
@@ -490,23 +675,29 @@ class SeqlmApp(App):
         if key in self.datasets and self.datasets[key].vocab.tokens == run.vocab.tokens:
             run.dataset = self.datasets[key]
         await self.setup_pane.load_config(run.cfg)
-        self.adopt(run)
+        self.adopt(run, f"{msg.path.stem} (checkpoint)")
         self.action_show("train")
         self.notify(f"loaded {msg.path.name}: {run.cfg.model.model} on {run.cfg.data.dataset}, step {run.step:,}")
 
     # -- navigation -----------------------------------------------------------------------------------
     def action_show(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        self.query_one("#tabs", TabbedContent).active = tab
+
+    def action_insight_view(self, delta: int) -> None:
+        self.insight.cycle(delta)
 
     def action_log_y(self) -> None:
         self.train_pane.chart.toggle_log()
 
     def action_help(self) -> None:
-        rows = [(" ".join(b.key.split(",")).replace("question_mark", "?"), self.HELP_TEXT.get(b.action, b.description))
+        names = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}
+        rows = [(" ".join(names.get(k, k) for k in b.key.split(",")), self.HELP_TEXT.get(b.action, b.description))
                 for b in self.BINDINGS]
         rows += [("ctrl+p", "command palette: every action above, and the presets"),
                  ("tab", "next field or control; shift+tab goes back"),
                  ("up/down", "prompt history (in the prompt line)"),
+                 ("left/right", "Insight views, when their tabs have the focus"),
+                 ("space", "tick or untick a run (Insight/Compare list)"),
                  ("escape", "stop a continuation (Prompt); close a dialog")]
         self.push_screen(HelpScreen(rows))
 
@@ -517,7 +708,13 @@ class SeqlmApp(App):
         if action == "use_lr":
             return self.active_pane == "sweep"
         if action == "stop":
-            return self.train_state != "idle" or self.sweeper is not None
+            return self.train_state != "idle" or self.sweeper is not None or bool(self._jobs)
+        if action == "memory":
+            return self.active_pane == "insight" and self.insight.view == "memory"
+        if action == "lr_compare":
+            return self.active_pane == "insight" and self.insight.view == "compare"
+        if action == "insight_view":
+            return self.active_pane == "insight"
         if action == "new_run":
             return self.train_state == "idle" and self.current is not None and self.current.step > 0
         return True
@@ -525,12 +722,16 @@ class SeqlmApp(App):
     @property
     def active_pane(self) -> str:
         try:
-            return self.query_one(TabbedContent).active
+            return self.query_one("#tabs", TabbedContent).active
         except NoMatches:
             return ""
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """Whether by key or by mouse: the focus follows the pane, the footer shows its keys."""
+        if event.tabbed_content.id != "tabs":  # an Insight view: its own keys, its chart
+            self.call_after_refresh(self.redraw)
+            self.refresh_bindings()
+            return
         pane = event.pane
         focused = self.focused
         if focused is not None and pane not in focused.ancestors and not isinstance(focused, Tabs):
@@ -540,12 +741,16 @@ class SeqlmApp(App):
         elif pane.id == "checkpoints":
             self.query_one(CheckpointsPane).refresh_list()
             self.query_one("#ckpt-table").focus()
+        elif pane.id == "insight":
+            self.query_one("#insight-tabs").query_one(Tabs).focus()  # left/right walk the views
         self.call_after_refresh(self.redraw)
         self.refresh_bindings()
 
     async def action_quit(self) -> None:
         """Stop every worker at its next step (training, sweep, a continuation), then leave."""
         self.action_stop()
+        for stop in self._jobs.values():
+            stop.set()
         try:
             self.query_one(PromptPane).action_stop_stream()
         except NoMatches:

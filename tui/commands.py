@@ -21,6 +21,10 @@ class SeqlmCommands(Provider):
             ("Save a checkpoint", app.action_save, "ctrl+s"),
             ("Load a checkpoint (browser)", partial(app.action_show, "checkpoints"), "f6"),
             ("Toggle log-scale loss axis", app.action_log_y, "l"),
+            ("Insight: embeddings, bigram table, health, compare runs, memory task",
+             partial(app.action_show, "insight"), "f7"),
+            ("Memory task: Elman RNN vs LSTM accuracy against sequence length", app.action_memory, "m"),
+            ("Compare learning rates: train the Setup's model at several rates", app.action_lr_compare, "r"),
             ("Help: keys and prompt commands", app.action_help, "f1"),
         ]
         for name, (desc, _) in PRESETS.items():

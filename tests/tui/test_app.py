@@ -404,6 +404,10 @@ async def test_changing_the_dataset_updates_the_summary_or_says_why_not(tmp_path
     async with app.run_test(size=(100, 30)) as pilot:
         await open_setup(app, pilot)
         assert not row(app, "data.num_steps").display  # counting is not a stream
+        assert not row(app, "data.memory_length").display
+        row(app, "data.dataset").query_one(Select).value = "memory"
+        assert await wait_for(pilot, lambda: "memory: vocabulary 10" in shown(app.query_one("#setup-summary")))
+        assert row(app, "data.memory_length").display and not row(app, "data.num_steps").display
         row(app, "data.dataset").query_one(Select).value = "names"
         assert await wait_for(pilot, lambda: "names: vocabulary 27" in shown(app.query_one("#setup-summary")))
         row(app, "data.dataset").query_one(Select).value = "timemachine"

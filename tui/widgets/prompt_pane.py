@@ -5,17 +5,17 @@ from __future__ import annotations
 import threading
 import time
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from core.errors import SeqlmError
 from core.generate import Generator, Sampling, render
 from core.textsafe import printable
 from tui.messages import GenText
+from tui.widgets.bars import Bars
 from tui.widgets.history_input import HistoryInput
 from tui.widgets.transcript import Transcript
 
@@ -26,21 +26,13 @@ COMMANDS = [
     ("/greedy", "always take the most likely token (again to switch off)"),
     ("/len N", "tokens to generate per prompt"),
     ("/seed S", "seed the sampler (reproducible continuations)"),
-    ("/probs", "show or hide the next-token probabilities"),
+    ("/probs", "show or hide the next-token odds panel (it follows every generated token)"),
     ("/help", "this list"),
 ]
 HELP = ("commands:\n" + "\n".join(f"  {c:<12}  {what}" for c, what in COMMANDS)
         + "\nEnter on an empty line continues from the current state; Escape stops a continuation.")
 
 MAX_CONTEXT = 4000  # characters of the conversation replayed into new weights (see ``_replay``)
-
-
-def bar_chart(top: list[tuple[str, float]], width: int = 14) -> str:
-    lines = ["next token"]
-    for tok, p in top:
-        shown = printable(tok).replace(" ", "␣").replace("\n", "⏎")[:6]
-        lines.append(f"{shown:>6} {'█' * max(0, round(p * width)):<{width}} {p:5.1%}")
-    return "\n".join(lines)
 
 
 class PromptPane(Vertical):
@@ -56,6 +48,7 @@ class PromptPane(Vertical):
         self.seed: int | None = None
         self.delay = 0.01  # seconds between tokens, so the continuation visibly grows
         self.show_probs = False
+        self.odds_k = 8  # next tokens in the odds panel: as many as fit (set on resize)
         self.gen: Generator | None = None
         self.tag = None
         self._cancel = threading.Event()
@@ -68,7 +61,7 @@ class PromptPane(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="prompt-body"):
             yield Transcript(id="prompt-log")
-            yield Static("", id="prompt-probs")
+            yield Bars("next token", id="prompt-probs", empty="(type a prompt)")
         yield HistoryInput(placeholder="type a prompt and press Enter  (/help for commands)", id="prompt-input")
 
     def on_mount(self) -> None:
@@ -101,6 +94,7 @@ class PromptPane(Vertical):
                     self.gen.reset()
                 self.context = []
                 self.say("(state reset)")
+                self._update_probs()
             elif word == "temp":
                 t = float(arg)
                 s = Sampling(t, self.sampling.top_k, False)
@@ -142,11 +136,19 @@ class PromptPane(Vertical):
             self.say(str(err))
 
     def _update_probs(self, top=None) -> None:
+        """The odds panel follows the generator: ``top`` comes with each streamed token; without it the
+        current state's odds are read here (after a prompt, a reset, on opening the panel)."""
         if not self.show_probs:
             return
+        panel = self.query_one("#prompt-probs", Bars)
+        self.odds_k = panel.rows if panel.content_size.height else self.odds_k
         if top is None:
-            top = self.gen.top(8) if self.gen is not None else []
-        self.query_one("#prompt-probs", Static).update(Text(bar_chart(top) if top else "next token\n(type a prompt)"))
+            top = self.gen.top(self.odds_k) if self.gen is not None else []
+        panel.show(top)
+
+    def on_resize(self) -> None:
+        if self.show_probs:
+            self.call_after_refresh(self._update_probs)
 
     # -- prompts -------------------------------------------------------------------------------
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -208,6 +210,7 @@ class PromptPane(Vertical):
             return
         if prompt:
             self.context.append(prompt)
+        self._update_probs()  # the odds after the prompt, before the first generated token
         self.transcript.begin(prompt)
         self.updates = 0
         self._cancel = threading.Event()
@@ -220,7 +223,7 @@ class PromptPane(Vertical):
         try:
             for i, tok in enumerate(gen.stream(n)):
                 text = "" if tok == vocab.boundary else render(vocab, [tok], first=first and i == 0)
-                self.post_message(GenText(text, gen.top(8) if self.show_probs else None))
+                self.post_message(GenText(text, gen.top(self.odds_k) if self.show_probs else None))
                 if cancel.is_set():
                     break
                 if self.delay:

@@ -29,6 +29,7 @@ def _stream(v: dict) -> bool:
 RELEVANT = {
     "data.file": lambda v: v["data"].get("dataset") == "file",
     "data.mode": lambda v: v["data"].get("dataset") == "file",
+    "data.memory_length": lambda v: v["data"].get("dataset") == "memory",
     "data.num_steps": _stream,
     "data.partition": _stream,
     "model.emb": lambda v: not v["model"].get("one_hot", False),

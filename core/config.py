@@ -75,7 +75,7 @@ class TrainConfig:
                           lo=0, hi=1_000_000_000, label="eval cap")
     seed: int = param(42, "random seed", lo=0, hi=2**32 - 1)
     device: str = param("auto", "device", choices=("auto", "cpu", "cuda"))
-    threads: int = param(0, "CPU threads for torch (0: torch's default)", lo=0, hi=1024)
+    threads: int = param(0, "CPU threads for torch (0: torch's default; in the app, all cores but one)", lo=0, hi=1024)
 
 
 @dataclass

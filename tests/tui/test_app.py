@@ -135,26 +135,22 @@ async def test_setup_marks_bad_values_and_blocks_the_start():
         assert "'[bold]'" in shown(error)
         app.set_focus(None)
         await type_in(pilot, "s")
-        await pilot.pause(0.3)
+        assert await wait_for(pilot, lambda: app.query_one("#tabs").active == "setup", 10)  # sent back to fix it
         assert app.train_state == "idle" and app.current.step == 0
-        assert app.query_one("#tabs").active == "setup"  # sent back to fix it
         box.value = "0.02"
-        await pilot.pause(0.2)
-        assert not lr.error and not error.display
+        assert await wait_for(pilot, lambda: not lr.error and not error.display, 10)
         # only the fields that matter are shown: momentum only for the momentum optimizer
         assert not row(app, "train.momentum").display
         row(app, "train.optimizer").query_one(Select).value = "momentum"
-        await pilot.pause(0.2)
-        assert row(app, "train.momentum").display
+        assert await wait_for(pilot, lambda: row(app, "train.momentum").display, 10)
         # switching the model rebuilds its hyperparameters and the summary follows
         row(app, "model.model").query_one(Select).value = "mlp"
-        await pilot.pause(0.5)
+        assert await wait_for(pilot, lambda: "MLP" in shown(app.query_one("#setup-summary")), 10)
         assert row(app, "model.block_size").value == 3
-        assert "MLP" in shown(app.query_one("#setup-summary"))
         row(app, "model.hidden").query_one(Input).value = "64"
-        await pilot.pause(0.3)
         expected = registry.build(replace(registry.defaults_for("mlp"), hidden=64), 128, 0).num_params()
-        assert f"MLP (Bengio et al.): {expected:,} parameters" in shown(app.query_one("#setup-summary"))
+        assert await wait_for(pilot, lambda: f"MLP (Bengio et al.): {expected:,} parameters"
+                              in shown(app.query_one("#setup-summary")), 10)
         cfg, problem = app.setup_pane.read()
         assert problem is None and cfg.model.model == "mlp" and cfg.model.hidden == 64 and cfg.train.lr == 0.02
         # and s trains exactly that
@@ -496,18 +492,30 @@ async def test_presets_from_the_palette_fill_the_setup():
         for name, model, hidden in (("timemachine-rnn", "rnn", 256), ("names-mlp-seed", "mlp", 200),
                                     ("counting-elman", "elman", 32)):
             app.apply_preset(name)
-            await pilot.pause(0.6)
-            cfg, problem = app.setup_pane.read()
-            assert problem is None and cfg.model.model == model and cfg.model.hidden == hidden
+
+            def shows(model=model, hidden=hidden):
+                cfg, problem = app.setup_pane.read()
+                return problem is None and cfg.model.model == model and cfg.model.hidden == hidden
+
+            assert await wait_for(pilot, shows, 10)
             assert len(app.query("#form-model")) == 1
         await type_in(pilot, "ctrl+p")
         await pilot.pause(0.3)
         await type_in(pilot, *"names-fast")
         await pilot.pause(0.5)
         await type_in(pilot, "enter")
-        await pilot.pause(0.8)
-        cfg, _ = app.setup_pane.read()
-        assert cfg.data.dataset == "names" and cfg.data.batch_size == 512 and cfg.model.hidden == 256
+
+        def fast():
+            cfg, _ = app.setup_pane.read()
+            return cfg is not None and cfg.data.dataset == "names" and cfg.data.batch_size == 512 \
+                and cfg.model.hidden == 256
+
+        assert await wait_for(pilot, fast, 10)
+        # presets chosen faster than the form can follow load in order: the last one wins
+        for name in ("timemachine-rnn", "names-transformer", "memory-lstm", "names-mlp-seed"):
+            app.apply_preset(name)
+        assert await wait_for(pilot, lambda: shows("mlp", 200), 15)
+        assert len(app.query("#form-model")) == 1
 
 
 async def test_autosave_keeps_the_best_dev_checkpoint(tmp_path, monkeypatch):

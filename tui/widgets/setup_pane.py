@@ -69,15 +69,18 @@ class SetupPane(VerticalScroll):
     def on_mount(self) -> None:
         self.query_one("#setup-problem", Label).display = False
         self._form_lock = asyncio.Lock()
+        self._load_lock = asyncio.Lock()  # presets chosen in quick succession load one after the other
 
     async def _show_model_form(self, model: ModelConfig, force: bool = False) -> None:
         """Swap in the hyperparameter form of ``model`` (once: a preset load and the model Select's
         change event both ask for it, in either order)."""
         async with self._form_lock:
-            current = self.query_one("#form-model", ConfigForm)
-            if not force and current.values.model == model.model:
+            found = self.query("#form-model")
+            current = found.first(ConfigForm) if found else None  # None if a swap was cut short
+            if current is not None and not force and current.values.model == model.model:
                 return
-            await current.remove()
+            if current is not None:
+                await current.remove()
             cfg = self.cfg.copy()
             cfg.model = model
             await self.query_one("#setup-form").mount(self._model_form(cfg), after=self.query_one("#form-model-name"))
@@ -133,15 +136,16 @@ class SetupPane(VerticalScroll):
 
     async def load_config(self, cfg: RunConfig) -> None:
         """Show ``cfg`` in the form (after loading a checkpoint, or a preset)."""
-        self.cfg = cfg.copy()
-        if not self.ready:
-            await self._wait_ready()
-        self.query_one("#form-data", ConfigForm).set_values(cfg.data)
-        await self._show_model_form(cfg.model, force=True)
-        self.query_one("#form-model-name", ConfigForm).set_values(cfg.model)
-        self.query_one("#form-train", ConfigForm).set_values(cfg.train)
-        self._sync_visibility()
-        self.post_message(self.Changed())
+        async with self._load_lock:
+            self.cfg = cfg.copy()
+            if not self.ready:
+                await self._wait_ready()
+            self.query_one("#form-data", ConfigForm).set_values(cfg.data)
+            await self._show_model_form(cfg.model, force=True)
+            self.query_one("#form-model-name", ConfigForm).set_values(cfg.model)
+            self.query_one("#form-train", ConfigForm).set_values(cfg.train)
+            self._sync_visibility()
+            self.post_message(self.Changed())
 
     async def _wait_ready(self) -> None:
         for _ in range(200):

@@ -374,6 +374,30 @@ async def test_help_lists_keys_and_commands_and_resizing_keeps_working():
         assert await wait_for(pilot, lambda: app.train_state == "idle" and app.current.step > 0, 60)
 
 
+async def test_resizing_while_the_prompt_streams_keeps_it_going_and_the_layout_follows():
+    app = SeqlmApp(small_counting(300))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await train_to_end(app, pilot)
+        await type_in(pilot, "f5")
+        prompt = app.query_one(PromptPane)
+        await type_in(pilot, *"/len 400", "enter", *"/probs", "enter")
+        assert await wait_for(pilot, lambda: "(length 400)" in prompt.text)
+        box = app.query_one("#prompt-input", Input)
+        box.value = "3 4 5"
+        box.post_message(events.Key("enter", "\r"))
+        assert await wait_for(pilot, lambda: prompt.busy, 10)
+        for size in ((60, 20), (160, 48), (40, 12), (100, 30), (70, 22)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.05)
+        assert await wait_for(pilot, lambda: not prompt.busy, 60)
+        assert prompt.updates == 400  # every token arrived despite the resizes
+        await pilot.pause(0.3)
+        assert app.size == (70, 22)
+        assert box.region.width > 0 and box.region.right <= 70 and box.region.bottom <= 22  # still on screen
+        await type_in(pilot, *"7 8", "enter")
+        assert await wait_for(pilot, lambda: not prompt.busy and "> 7 8" in prompt.text, 30)
+
+
 async def test_footer_shows_the_keys_that_work_here():
     app = SeqlmApp(small_counting(1_000_000))
     async with app.run_test(size=(80, 24)) as pilot:

@@ -61,6 +61,33 @@ class SeedSGD:
         pass  # plain SGD has no state to restore
 
 
+class Backup:
+    """The weights of the last good step, kept every step so that a divergence can be undone exactly.
+
+    Parameters that are contiguous and of one dtype are copied with a single ``cat`` into one flat buffer:
+    one op instead of one copy per tensor (the per-tensor copies were 6% of a seed-MLP step in instructions).
+    """
+
+    def __init__(self, live: list[torch.Tensor]):
+        self.live = live
+        self.flat = None
+        if live and all(t.is_contiguous() and t.dtype == live[0].dtype and t.device == live[0].device for t in live):
+            self.views = [t.view(-1) for t in live]
+            self.flat = torch.cat(self.views)
+            self.parts = [part.view_as(t) for part, t in zip(self.flat.split([t.numel() for t in live]), live)]
+        else:
+            self.parts = [t.clone() for t in live]
+
+    def save(self) -> None:
+        if self.flat is not None:
+            torch.cat(self.views, out=self.flat)
+        else:
+            torch._foreach_copy_(self.parts, self.live)
+
+    def restore(self) -> None:
+        torch._foreach_copy_(self.live, self.parts)
+
+
 def make_optimizer(params, cfg: TrainConfig):
     """The seed's plain SGD (``p.data += -lr * p.grad``), SGD with momentum, Adam or AdamW."""
     if cfg.optimizer == "sgd":
@@ -205,8 +232,7 @@ class Trainer:
             except (ValueError, KeyError):
                 pass  # a different optimizer was chosen for the resumed run: start its state afresh
         self.optimizer = opt
-        good = [p.detach().clone() for p in params]
-        live = [p.detach() for p in params]  # share storage: copying into ``good`` needs no autograd
+        backup = Backup([p.detach() for p in params])  # shares storage: copying needs no autograd
         count_targets = isinstance(batcher, ItemBatcher)
         prompts = preview_prompts(run)
         smooth = None
@@ -245,12 +271,12 @@ class Trainer:
                 loss = F.cross_entropy(logits, y, ignore_index=-1)
                 value = loss.item()
                 if not math.isfinite(value) or value > ceiling:
-                    torch._foreach_copy_(live, good)
+                    backup.restore()
                     what = f"became {value}" if not math.isfinite(value) else f"exploded to {value:.4g}"
                     raise SeqlmError(f"the loss {what} at step {step + 1} (learning rate {lr:g} is probably "
                                      "too high); training stopped with the weights of the last good step; "
                                      "try a lower learning rate.")
-                torch._foreach_copy_(good, live)
+                backup.save()
                 for p in params:
                     p.grad = None
                 loss.backward()

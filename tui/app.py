@@ -755,6 +755,9 @@ class SeqlmApp(App):
             self.query_one(PromptPane).action_stop_stream()
         except NoMatches:
             pass
+        # The Setup form is mounted lazily after the first frame; leaving while its Selects mount makes
+        # Textual's Select look for an overlay that is already gone (a traceback on exit).
+        await self.setup_pane.wait_ready()
         self.exit()
 
 

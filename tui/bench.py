@@ -25,6 +25,7 @@ async def main():
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause(0)
         print(time.perf_counter() - t0, flush=True)
+        await pilot.pause(1.0)  # let the lazily mounted Setup form finish before the pilot tears the app down
 asyncio.run(main())
 """
 

@@ -139,7 +139,7 @@ class SetupPane(VerticalScroll):
         async with self._load_lock:
             self.cfg = cfg.copy()
             if not self.ready:
-                await self._wait_ready()
+                await self.wait_ready()
             self.query_one("#form-data", ConfigForm).set_values(cfg.data)
             await self._show_model_form(cfg.model, force=True)
             self.query_one("#form-model-name", ConfigForm).set_values(cfg.model)
@@ -147,7 +147,7 @@ class SetupPane(VerticalScroll):
             self._sync_visibility()
             self.post_message(self.Changed())
 
-    async def _wait_ready(self) -> None:
+    async def wait_ready(self) -> None:
         for _ in range(200):
             if self.ready:
                 return

@@ -9,13 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from core import datasets
-from core import events as ev
 from core.config import RunConfig, check_value, field_spec, validate
 from core.errors import SeqlmError
 from core.history import downsample
 from core.models import registry
 from core.run import Run, new_run
-from core.train import Trainer
+from core.train import train_to_end
 
 TRAIN_POINTS = 400   # enough for a terminal-wide chart; a long run's history has thousands
 DEV_POINTS = 20      # dev evaluations per run of a rate comparison
@@ -88,15 +87,7 @@ def _compare(base: RunConfig, rates: list[float], stop: threading.Event | None) 
         c = base.copy()
         c.train.lr = lr
         run = new_run(c, dataset=ds)
-        trainer = Trainer(run, sample_count=0)
-        failed, stopped = None, False
-        for e in trainer.events():
-            if stop is not None and stop.is_set():
-                trainer.stop()
-            if isinstance(e, ev.Error):
-                failed = e.message
-            elif isinstance(e, ev.Finished):
-                stopped = e.stopped
+        failed, stopped = train_to_end(run, stop)
         if stopped:
             return
         curve = run_curve(run)

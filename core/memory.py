@@ -16,7 +16,6 @@ from dataclasses import dataclass, fields
 import torch
 
 from core import datasets
-from core import events as ev
 from core.config import SECTIONS, DataConfig, RunConfig, TrainConfig, check_value, field_spec, validate
 from core.datasets import Dataset
 from core.errors import SeqlmError
@@ -24,7 +23,7 @@ from core.models import registry
 from core.models.base import LanguageModel
 from core.presets import apply
 from core.run import new_run
-from core.train import Trainer
+from core.train import train_to_end
 
 # Chosen on 2 CPU cores so that the default comparison (2 models x 4 lengths) takes a minute or two
 # and the plain RNN's fall-off between lengths 10 and 40 is plain to see (README has the table).
@@ -142,15 +141,7 @@ def _compare(models: list[str], lengths: list[int], steps: int, seed: int, stop:
                     return
                 t0 = time.perf_counter()
                 run = new_run(memory_config(m, length, steps, seed, **overrides), dataset=ds)
-                trainer = Trainer(run, sample_count=0)
-                failed, stopped = None, False
-                for e in trainer.events():
-                    if stop is not None and stop.is_set():
-                        trainer.stop()
-                    if isinstance(e, ev.Error):
-                        failed = e.message
-                    elif isinstance(e, ev.Finished):
-                        stopped = e.stopped
+                failed, stopped = train_to_end(run, stop)
                 if stopped:
                     return
                 if failed:

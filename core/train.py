@@ -88,6 +88,21 @@ class Backup:
         torch._foreach_copy_(self.live, self.parts)
 
 
+def train_to_end(run: Run, stop: threading.Event | None = None) -> tuple[str | None, bool]:
+    """Train ``run`` for its configured steps with no output: (error message or None, stopped early).
+    ``stop`` set from another thread ends it at the next step (the comparisons' x key)."""
+    trainer = Trainer(run, sample_count=0)
+    failed, stopped = None, False
+    for e in trainer.events():
+        if stop is not None and stop.is_set():
+            trainer.stop()
+        if isinstance(e, ev.Error):
+            failed = e.message
+        elif isinstance(e, ev.Finished):
+            stopped = e.stopped
+    return failed, stopped
+
+
 def make_optimizer(params, cfg: TrainConfig):
     """The seed's plain SGD (``p.data += -lr * p.grad``), SGD with momentum, Adam or AdamW."""
     if cfg.optimizer == "sgd":

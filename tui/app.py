@@ -361,22 +361,26 @@ class SeqlmApp(App):
         if self.train_state == "paused":
             self.trainer.resume()
             return
+        cfg = self.setup_or_complain()
+        if cfg is None:
+            return
+        self.request_dataset(cfg, lambda ds: self.start_training(cfg, ds))
+
+    def setup_or_complain(self) -> RunConfig | None:
+        """The Setup's config, or None after saying what to fix there (and showing it)."""
         cfg, problem = self.setup_pane.read()
         if cfg is None:
             self.notify(f"fix the setup first: {problem}", severity="error", timeout=6)
             self.action_show("setup")
-            return
-        self.request_dataset(cfg, lambda ds: self.start_training(cfg, ds))
+        return cfg
 
     def action_new_run(self) -> None:
         """Start afresh: a new model from Setup replaces the current run (its weights, step and chart)."""
         if self.train_state != "idle":
             self.notify("stop training (x) before starting a new run.", severity="warning")
             return
-        cfg, problem = self.setup_pane.read()
+        cfg = self.setup_or_complain()
         if cfg is None:
-            self.notify(f"fix the setup first: {problem}", severity="error", timeout=6)
-            self.action_show("setup")
             return
 
         def fresh(ds) -> None:
@@ -482,10 +486,8 @@ class SeqlmApp(App):
         if self.sweeper is not None:
             self.notify("a sweep is already running (x stops it).")
             return
-        cfg, problem = self.setup_pane.read()
+        cfg = self.setup_or_complain()
         if cfg is None:
-            self.notify(f"fix the setup first: {problem}", severity="error", timeout=6)
-            self.action_show("setup")
             return
         try:
             scfg = self.sweep_pane.read_config()
@@ -573,10 +575,8 @@ class SeqlmApp(App):
         if "compare" in self._jobs:
             self.notify("the learning-rate comparison is already running (x stops it).")
             return
-        cfg, problem = self.setup_pane.read()
+        cfg = self.setup_or_complain()
         if cfg is None:
-            self.notify(f"fix the setup first: {problem}", severity="error", timeout=6)
-            self.action_show("setup")
             return
         try:
             rates, steps = view.read_settings()

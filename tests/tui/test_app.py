@@ -410,6 +410,8 @@ async def test_footer_shows_the_keys_that_work_here():
         assert {"s", "w", "l", "ctrl+s"} <= keys() and "x" not in keys() and "u" not in keys()
         await type_in(pilot, "s")
         assert await wait_for(pilot, lambda: "x" in keys())
+        # n (new run) needs a trained step to start afresh from: stopping before the first step leaves none
+        assert await wait_for(pilot, lambda: app.current.step > 0)
         await type_in(pilot, "x")
         assert await wait_for(pilot, lambda: "x" not in keys() and "n" in keys())
         await type_in(pilot, "f4")

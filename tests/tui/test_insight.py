@@ -246,7 +246,7 @@ async def test_insight_keys_views_footer_and_help():
         app.query_one("#memory-steps").value = "100000"
         app.set_focus(None)
         await type_in(pilot, "m")
-        assert await wait_for(pilot, lambda: "memory" in app._jobs and "x" in keys(), 5)
+        assert await wait_for(pilot, lambda: "memory" in app._jobs and "x" in keys(), 30)
         await type_in(pilot, "x")
         assert await wait_for(pilot, lambda: not app._jobs, 30)
         assert str(app.query_one("#memory-status").render()) == "stopped after 0 results. m runs it again."

@@ -19,6 +19,9 @@ class TorchRNNLM(LanguageModel):
         super().__init__(vocab_size, pad)
         self.cell, self.layers, self.hidden_size, self.one_hot = cell, layers, hidden, one_hot
         self.embed = None if one_hot else nn.Embedding(vocab_size, emb)
+        # One-hot rows looked up in an identity matrix: one op (a third of one_hot(x).float()'s time);
+        # not saved in checkpoints.
+        self.register_buffer("eye", torch.eye(vocab_size) if one_hot else None, persistent=False)
         self.rnn = CELLS[cell](vocab_size if one_hot else emb, hidden, num_layers=layers, batch_first=True,
                                dropout=dropout if layers > 1 else 0.0)
         if cell == "lstm" and forget_bias:
@@ -34,6 +37,10 @@ class TorchRNNLM(LanguageModel):
         h = torch.zeros(self.layers, batch, self.hidden_size, device=self.device)
         return (h, torch.zeros_like(h)) if self.cell == "lstm" else h
 
+    def inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """What the recurrent layer reads: one-hot rows (V wide) or embeddings."""
+        return F.embedding(x, self.eye) if self.one_hot else self.embed(x)
+
     def char_embedding(self) -> torch.Tensor | None:
         return None if self.embed is None else self.embed.weight
 
@@ -41,13 +48,13 @@ class TorchRNNLM(LanguageModel):
         """The top layer's h at every position. The RNN's h is a tanh; the LSTM's h = o * tanh(c) and the
         GRU's h (a convex mix of tanh candidates, from h0 = 0) are bounded by tanh as well, and h near
         +-1 means the same there: the unit is pinned and passes little gradient back."""
-        inp = F.one_hot(x, self.vocab_size).float() if self.one_hot else self.embed(x)
+        inp = self.inputs(x)
         return self.rnn(inp, self.init_state(x.shape[0]))[0]
 
     def forward(self, x, state=None):
         if state is None:
             state = self.init_state(x.shape[0])
-        inp = F.one_hot(x, self.vocab_size).float() if self.one_hot else self.embed(x)
+        inp = self.inputs(x)
         if x.shape[0] == 1 and not torch.is_grad_enabled() and x.device.type == "cpu":
             # Streaming one token at a time: oneDNN's CPU LSTM costs ~20 ms a step at batch 1, the
             # native kernel ~0.2 ms (measured by `seqlm-tui bench`); training keeps oneDNN.

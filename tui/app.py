@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -12,6 +13,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.lazy import Lazy
 from textual.widgets import Footer, Header, TabbedContent, TabPane, Tabs
 
 from core import checkpoint, compare, datasets, insight, memory
@@ -158,6 +160,8 @@ class SeqlmApp(App):
         self._jobs: dict[str, threading.Event] = {}  # running comparisons ("memory", "compare") -> their stop
         self._watch_insight = False  # the current model has an embedding or a bigram table to follow
         self._compare_total = self._compare_done = 0
+        self._panes_in = asyncio.Event()  # set once every pane is mounted (see compose)
+        self._early_actions: list[tuple] = []  # actions asked for before that
 
     @property
     def train_state(self) -> str:
@@ -177,30 +181,56 @@ class SeqlmApp(App):
     # -- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header()
+        # The panes hidden at start are mounted after the first frame (Textual's Lazy): they are more than
+        # half of the widgets, and composing them first made the start-up ~0.15 s slower.
+        self.setup_pane = SetupPane(self.start_cfg, id="setup-pane")
+        self.train_pane = TrainPane(id="train-pane")
+        self.sweep_pane = SweepPane(id="sweep-pane")
+        self.insight = InsightPane(id="insight-pane")
+        self._lazy_panes = (self.sweep_pane, PromptPane(self.model_source, id="prompt-pane"),
+                            CheckpointsPane(id="checkpoints-pane"), self.insight)
+        sweep, prompt, checkpoints, insight = self._lazy_panes
         with TabbedContent(initial="train", id="tabs"):
             with TabPane("Setup F2", id="setup"):
-                yield SetupPane(self.start_cfg, id="setup-pane")
+                yield self.setup_pane
             with TabPane("Train F3", id="train"):
-                yield TrainPane(id="train-pane")
+                yield self.train_pane
             with TabPane("Sweep F4", id="sweep"):
-                yield SweepPane(id="sweep-pane")
+                yield Lazy(sweep)
             with TabPane("Prompt F5", id="prompt"):
-                yield PromptPane(self.model_source, id="prompt-pane")
+                yield Lazy(prompt)
             with TabPane("Checkpoints F6", id="checkpoints"):
-                yield CheckpointsPane(id="checkpoints-pane")
+                yield Lazy(checkpoints)
             with TabPane("Insight F7", id="insight"):
-                yield InsightPane(id="insight-pane")
+                yield Lazy(insight)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.setup_pane = self.query_one(SetupPane)
-        self.train_pane = self.query_one(TrainPane)
-        self.sweep_pane = self.query_one(SweepPane)
-        self.insight = self.query_one(InsightPane)
         leave_a_core_to_the_ui()
-        self.set_interval(REDRAW_S, self.redraw)
         self.call_after_refresh(self.warm_up)
+        self.run_worker(self.when_panes_are_in(), group="start")
+
+    async def when_panes_are_in(self) -> None:
+        """Finish starting once the lazily mounted panes are in (a frame or two after the first). A task of
+        its own: the app's queue may be held by a key waiting for this (run_action)."""
+        while not all(pane.is_mounted for pane in self._lazy_panes):
+            await asyncio.sleep(0.01)
+        self.set_interval(REDRAW_S, self.redraw)
         self.request_dataset(self.start_cfg, lambda ds: self.adopt(new_run(self.start_cfg, ds)))
+        self.follow_the_pane(self.query_one("#tabs", TabbedContent).active_pane)
+        self._panes_in.set()
+        self.refresh_bindings()
+        for args in self._early_actions:
+            self.call_later(self.run_action, *args)
+        self._early_actions.clear()
+
+    async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:
+        """Keys pressed before the lazy panes are in run once they are (a fraction of a second later), in
+        order; waiting here instead would hold the app's queue, which the lazy mount needs."""
+        if not self._panes_in.is_set():
+            self._early_actions.append((action, default_namespace, namespaces))
+            return True
+        return await super().run_action(action, default_namespace, namespaces)
 
     @work(thread=True, group="warm-up")
     def warm_up(self) -> None:
@@ -710,9 +740,9 @@ class SeqlmApp(App):
         if action == "stop":
             return self.train_state != "idle" or self.sweeper is not None or bool(self._jobs)
         if action == "memory":
-            return self.active_pane == "insight" and self.insight.view == "memory"
+            return self.active_pane == "insight" and self._panes_in.is_set() and self.insight.view == "memory"
         if action == "lr_compare":
-            return self.active_pane == "insight" and self.insight.view == "compare"
+            return self.active_pane == "insight" and self._panes_in.is_set() and self.insight.view == "compare"
         if action == "insight_view":
             return self.active_pane == "insight"
         if action == "new_run":
@@ -732,7 +762,10 @@ class SeqlmApp(App):
             self.call_after_refresh(self.redraw)
             self.refresh_bindings()
             return
-        pane = event.pane
+        if self._panes_in.is_set():  # else the pane is followed once every pane is in
+            self.follow_the_pane(event.pane)
+
+    def follow_the_pane(self, pane) -> None:
         focused = self.focused
         if focused is not None and pane not in focused.ancestors and not isinstance(focused, Tabs):
             self.set_focus(None)  # a text box left behind in a hidden pane would swallow s, w, l...

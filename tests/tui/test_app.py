@@ -398,6 +398,16 @@ async def test_resizing_while_the_prompt_streams_keeps_it_going_and_the_layout_f
         assert await wait_for(pilot, lambda: not prompt.busy and "> 7 8" in prompt.text, 30)
 
 
+async def test_a_key_pressed_at_the_first_frame_is_not_lost():
+    # The hidden panes mount just after the first frame; a key that arrives before they are in runs then.
+    app = SeqlmApp(small_counting())
+    async with app.run_test(size=(100, 30)) as pilot:
+        app._driver.send_message(events.Key("f5", None))  # as the terminal delivers it, no waiting
+        assert await wait_for(pilot, lambda: app.query_one("#tabs").active == "prompt")
+        assert await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "prompt-input")
+        assert await wait_for(pilot, lambda: app.current is not None)
+
+
 async def test_footer_shows_the_keys_that_work_here():
     app = SeqlmApp(small_counting(1_000_000))
     async with app.run_test(size=(80, 24)) as pilot:

@@ -24,6 +24,7 @@ def flat(text: str) -> str:
 
 
 async def insight_view(app, pilot, name: str) -> None:
+    assert await wait_for(pilot, lambda: app.current is not None)  # the app is up: its panes are in
     await type_in(pilot, "f7")
     app.insight.show_view(name)
     assert await wait_for(pilot, lambda: app.insight.view == name, 5)

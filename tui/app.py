@@ -42,6 +42,7 @@ DEFAULT_PRESET = "counting-elman"
 # Charts redraw at most 2.5 times a second, and only the visible one: a plotext frame costs tens of
 # milliseconds of the GIL that the training thread shares (measured by `seqlm-tui bench --only app`).
 REDRAW_S = 0.4
+CHART_WHILE_TRAINING_S = 1.0
 # The embedding map and the bigram table follow training at most this often (and at its end).
 INSIGHT_EVERY_S = 0.5
 
@@ -161,7 +162,8 @@ class SeqlmApp(App):
         self._watch_insight = False  # the current model has an embedding or a bigram table to follow
         self._compare_total = self._compare_done = 0
         self._panes_in = asyncio.Event()  # set once every pane is mounted (see compose)
-        self._early_actions: list[tuple] = []  # actions asked for before that
+        self._early_actions: list[tuple] = []
+        self._chart_at = 0.0  # when the Train chart was last drawn  # actions asked for before that
 
     @property
     def train_state(self) -> str:
@@ -244,7 +246,11 @@ class SeqlmApp(App):
         try:
             active = self.query_one("#tabs", TabbedContent).active
             self.train_pane.refresh_view()
-            if active == "train":
+            now = time.monotonic()
+            # While training, the numbers follow at every tick and the chart once a second: a plotext frame
+            # holds the GIL for ~30 ms, and the curve over thousands of steps barely moves in 0.4 s.
+            if active == "train" and (self.train_state != "running" or now - self._chart_at >= CHART_WHILE_TRAINING_S):
+                self._chart_at = now
                 self.train_pane.chart.redraw_if_dirty()
             elif active == "sweep":
                 self.sweep_pane.redraw_if_dirty()

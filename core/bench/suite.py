@@ -302,6 +302,8 @@ def data_scaling(quick: bool) -> list[Row]:
                     piece = chunk[: target - written]
                     f.write(piece)
                     written += len(piece)
+                f.flush()
+                os.fsync(f.fileno())  # else the kernel writes the file back while it is being read and timed
             # A fresh process per repeat; the median time (a 1 MB encode takes milliseconds, so one run is
             # mostly noise) and the largest peak.
             secs_seen, extra_seen = [], []

@@ -717,7 +717,13 @@ class SeqlmApp(App):
 
     # -- navigation -----------------------------------------------------------------------------------
     def action_show(self, tab: str) -> None:
-        self.query_one("#tabs", TabbedContent).active = tab
+        tabs = self.query_one("#tabs", TabbedContent)
+        tabs.active = tab
+        # Let go of a text box in the pane left behind now, not when the switch is announced: a key right
+        # behind this one (F3 then s, pasted or sent together) would still be typed into it.
+        focused, pane = self.focused, tabs.get_pane(tab)
+        if focused is not None and pane not in focused.ancestors and not isinstance(focused, Tabs):
+            self.set_focus(None)
 
     def action_insight_view(self, delta: int) -> None:
         self.insight.cycle(delta)

@@ -323,9 +323,8 @@ def cmd_sweep(args) -> int:
     plt.title(f"learning-rate range test: {run.cfg.model.model} on {run.cfg.data.dataset}")
     plt.xlabel("log10 learning rate")
     plt.plotsize(min(100, plt.terminal_width() or 80), 22)
-    if not sys.stdout.isatty():
-        plt.clear_color()
-    plt.show()
+    chart = plt.build()
+    out(chart if sys.stdout.isatty() else plt.uncolorize(chart))  # no colour codes in a pipe or a file
     stop = {"diverged": "stopped early: the loss diverged", "done": "tried every rate"}.get(done.reason, done.reason)
     out(f"{stop}; {len(done.lrs)} rates")
     if done.suggested_lr:

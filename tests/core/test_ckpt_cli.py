@@ -131,6 +131,12 @@ def test_cli_sweep_json(capsys):
     assert {"lrs", "losses", "smoothed", "suggested_lr"} <= set(res) and len(res["lrs"]) == len(res["losses"])
 
 
+def test_cli_sweep_chart_in_a_pipe_has_no_colour_codes(capsys):
+    code, out, _ = run_cli(capsys, "sweep", "--dataset", "names", "--model", "mlp", "--steps", "200")
+    assert code == 0 and "learning-rate range test: mlp on names" in out and "suggested learning rate" in out
+    assert "\x1b" not in out  # captured output is not a terminal: plain text
+
+
 @pytest.mark.parametrize("argv, words", [
     (["generate", "--checkpoint", "nope.pt", "--prompt", "a"], "no such checkpoint"),
     (["train", "--dataset", "file", "--file", "/no/such/file.txt"], "no such file"),

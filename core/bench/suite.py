@@ -232,7 +232,7 @@ def quality(quick: bool) -> Row:
                    fast, "<= 5 s", fast is not None and fast <= 5.0, {"fast_s": fast})
     seed, seed_best = time_to_quality("names-mlp-seed", limit_s=900)
     ratio = seed / fast if seed and fast else None
-    figure = (f"seed {seed:.1f} s vs names-fast {fast:.1f} s" if seed and fast else
+    figure = (f"seed {seed:.1f} s vs names-fast {fast:.2f} s ({ratio:.1f}x faster)" if seed and fast else
               f"seed {seed} (best {seed_best:.3f}), fast {fast} (best {fast_best:.3f})")
     return Row("time_to_quality", "Time to dev loss <= 2.20, names", figure, fast,
                "fast <= 5 s and >= 10x the seed", bool(fast and fast <= 5.0 and ratio and ratio >= 10),

@@ -161,9 +161,9 @@ class SeqlmApp(App):
         self._jobs: dict[str, threading.Event] = {}  # running comparisons ("memory", "compare") -> their stop
         self._watch_insight = False  # the current model has an embedding or a bigram table to follow
         self._compare_total = self._compare_done = 0
-        self._panes_in = asyncio.Event()  # set once every pane is mounted (see compose)
-        self._early_actions: list[tuple] = []
-        self._chart_at = 0.0  # when the Train chart was last drawn  # actions asked for before that
+        self._panes_in = False  # every pane is mounted and the start finished (see compose)
+        self._early_actions: list[tuple] = []  # actions asked for before that
+        self._chart_at = 0.0  # when the Train chart was last drawn
 
     @property
     def train_state(self) -> str:
@@ -189,22 +189,21 @@ class SeqlmApp(App):
         self.train_pane = TrainPane(id="train-pane")
         self.sweep_pane = SweepPane(id="sweep-pane")
         self.insight = InsightPane(id="insight-pane")
-        self._lazy_panes = (self.sweep_pane, PromptPane(self.model_source, id="prompt-pane"),
-                            CheckpointsPane(id="checkpoints-pane"), self.insight)
-        sweep, prompt, checkpoints, insight = self._lazy_panes
+        prompt, checkpoints = PromptPane(self.model_source, id="prompt-pane"), CheckpointsPane(id="checkpoints-pane")
+        self._lazy_panes = (self.sweep_pane, prompt, checkpoints, self.insight)
         with TabbedContent(initial="train", id="tabs"):
             with TabPane("Setup F2", id="setup"):
                 yield self.setup_pane
             with TabPane("Train F3", id="train"):
                 yield self.train_pane
             with TabPane("Sweep F4", id="sweep"):
-                yield Lazy(sweep)
+                yield Lazy(self.sweep_pane)
             with TabPane("Prompt F5", id="prompt"):
                 yield Lazy(prompt)
             with TabPane("Checkpoints F6", id="checkpoints"):
                 yield Lazy(checkpoints)
             with TabPane("Insight F7", id="insight"):
-                yield Lazy(insight)
+                yield Lazy(self.insight)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -220,7 +219,7 @@ class SeqlmApp(App):
         self.set_interval(REDRAW_S, self.redraw)
         self.request_dataset(self.start_cfg, lambda ds: self.adopt(new_run(self.start_cfg, ds)))
         self.follow_the_pane(self.query_one("#tabs", TabbedContent).active_pane)
-        self._panes_in.set()
+        self._panes_in = True
         self.refresh_bindings()
         for args in self._early_actions:
             self.call_later(self.run_action, *args)
@@ -229,7 +228,7 @@ class SeqlmApp(App):
     async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:
         """Keys pressed before the lazy panes are in run once they are (a fraction of a second later), in
         order; waiting here instead would hold the app's queue, which the lazy mount needs."""
-        if not self._panes_in.is_set():
+        if not self._panes_in:
             self._early_actions.append((action, default_namespace, namespaces))
             return True
         return await super().run_action(action, default_namespace, namespaces)
@@ -719,11 +718,9 @@ class SeqlmApp(App):
     def action_show(self, tab: str) -> None:
         tabs = self.query_one("#tabs", TabbedContent)
         tabs.active = tab
-        # Let go of a text box in the pane left behind now, not when the switch is announced: a key right
-        # behind this one (F3 then s, pasted or sent together) would still be typed into it.
-        focused, pane = self.focused, tabs.get_pane(tab)
-        if focused is not None and pane not in focused.ancestors and not isinstance(focused, Tabs):
-            self.set_focus(None)
+        # Now, not when the switch is announced: a key right behind this one (F3 then s, pasted or sent
+        # together) would still be typed into the text box of the pane left behind.
+        self.let_go_outside(tabs.get_pane(tab))
 
     def action_insight_view(self, delta: int) -> None:
         self.insight.cycle(delta)
@@ -752,9 +749,9 @@ class SeqlmApp(App):
         if action == "stop":
             return self.train_state != "idle" or self.sweeper is not None or bool(self._jobs)
         if action == "memory":
-            return self.active_pane == "insight" and self._panes_in.is_set() and self.insight.view == "memory"
+            return self.active_pane == "insight" and self._panes_in and self.insight.view == "memory"
         if action == "lr_compare":
-            return self.active_pane == "insight" and self._panes_in.is_set() and self.insight.view == "compare"
+            return self.active_pane == "insight" and self._panes_in and self.insight.view == "compare"
         if action == "insight_view":
             return self.active_pane == "insight"
         if action == "new_run":
@@ -774,13 +771,18 @@ class SeqlmApp(App):
             self.call_after_refresh(self.redraw)
             self.refresh_bindings()
             return
-        if self._panes_in.is_set():  # else the pane is followed once every pane is in
+        if self._panes_in:  # else the pane is followed once every pane is in
             self.follow_the_pane(event.pane)
 
-    def follow_the_pane(self, pane) -> None:
+    def let_go_outside(self, pane) -> None:
+        """Drop the focus if it is on a widget outside ``pane``: a text box left behind in a hidden pane
+        would swallow s, w, l..."""
         focused = self.focused
         if focused is not None and pane not in focused.ancestors and not isinstance(focused, Tabs):
-            self.set_focus(None)  # a text box left behind in a hidden pane would swallow s, w, l...
+            self.set_focus(None)
+
+    def follow_the_pane(self, pane) -> None:
+        self.let_go_outside(pane)
         if pane.id == "prompt":
             self.query_one("#prompt-input").focus()
         elif pane.id == "checkpoints":

@@ -87,8 +87,10 @@ class SetupPane(VerticalScroll):
 
     @property
     def ready(self) -> bool:
-        """True once the lazily mounted form is there."""
-        return bool(self.query("#form-train"))
+        """True once the lazily mounted form is in, every field's control included: a widget counts as
+        mounted only after its children are (its Form rows are in the DOM before their controls are)."""
+        found = self.query("#setup-form")
+        return bool(found) and found.first().is_mounted
 
     def _sync_visibility(self) -> None:
         """Show only the fields that matter for the values chosen (RELEVANT); a hidden field keeps its
@@ -148,7 +150,7 @@ class SetupPane(VerticalScroll):
             self.post_message(self.Changed())
 
     async def wait_ready(self) -> None:
-        for _ in range(200):
+        for _ in range(1000):  # at most 10 s (a busy machine); callers then meet the form as it is
             if self.ready:
                 return
             await asyncio.sleep(0.01)

@@ -44,11 +44,6 @@ class WindowBatcher:
     def steps_per_epoch(self) -> int:
         return max(1, math.ceil(self.n / self.batch_size))
 
-    @property
-    def targets(self) -> int:
-        """Predictions in the whole split (one per window)."""
-        return self.n
-
     def _windows(self, idx: torch.Tensor) -> torch.Tensor:
         """(len(idx), block + 1) rows: the context then the target."""
         s = idx if self.starts is None else self.starts[idx]
@@ -69,8 +64,12 @@ class WindowBatcher:
         """Every example at once (fine for the small datasets; used by counting bigrams and tests)."""
         return self._gather(torch.arange(self.n, device=self.device))
 
+    def eval_targets(self, cap: int = 0) -> int:
+        """Targets that ``eval_batches(cap)`` scores (the one definition every report uses)."""
+        return self.n if cap <= 0 else min(cap, self.n)
+
     def eval_batches(self, cap: int = 0, size: int = 8192) -> Iterator[Batch]:
-        n = self.n if cap <= 0 else min(cap, self.n)
+        n = self.eval_targets(cap)
         for i in range(0, n, size):
             x, y = self._gather(torch.arange(i, min(i + size, n), device=self.device))
             yield x, y, True
@@ -88,16 +87,11 @@ class ItemBatcher:
         self.scored = None if split.scored is None else split.scored.to(device)
         self.n = split.n_items
         self.pad_in = 0
+        self._counts: torch.Tensor | None = None
 
     @property
     def steps_per_epoch(self) -> int:
         return max(1, math.ceil(self.n / self.batch_size))
-
-    @property
-    def targets(self) -> int:
-        if self.scored is not None:
-            return self.split.n_targets
-        return int((self.lengths - 1).sum())
 
     def _gather(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         lengths = self.lengths[idx]
@@ -116,14 +110,32 @@ class ItemBatcher:
         x, y = self._gather(idx)
         return x, y, True
 
+    def _per_item(self) -> torch.Tensor:
+        """Targets of each item, as ``_gather`` scores them (computed once)."""
+        if self._counts is None:
+            if self.scored is None:
+                self._counts = self.lengths - 1
+            else:  # scored positions among each item's targets (positions 1 .. length-1)
+                cs = torch.cat([torch.zeros(1, dtype=torch.long, device=self.device), self.scored.long().cumsum(0)])
+                end = (self.starts + self.lengths).clamp(max=self.scored.numel())
+                self._counts = cs[end] - cs[self.starts + 1]
+        return self._counts
+
+    def _items_for(self, cap: int) -> int:
+        """How many items (whole, in order) an evaluation capped at ``cap`` targets reads."""
+        if cap <= 0:
+            return self.n
+        reached = (self._per_item().cumsum(0) >= cap).nonzero()
+        return self.n if reached.numel() == 0 else int(reached[0, 0]) + 1
+
+    def eval_targets(self, cap: int = 0) -> int:
+        return int(self._per_item()[:self._items_for(cap)].sum())
+
     def eval_batches(self, cap: int = 0, size: int = 512) -> Iterator[Batch]:
-        seen = 0
-        for i in range(0, self.n, size):
-            x, y = self._gather(torch.arange(i, min(i + size, self.n), device=self.device))
+        n = self._items_for(cap)
+        for i in range(0, n, size):
+            x, y = self._gather(torch.arange(i, min(i + size, n), device=self.device))
             yield x, y, True
-            seen += int((y >= 0).sum())
-            if 0 < cap <= seen:
-                return
 
 
 class StreamBatcher:
@@ -134,14 +146,18 @@ class StreamBatcher:
     """
 
     def __init__(self, split: Split, batch_size: int, num_steps: int, partition: str = "sequential",
-                 gen: torch.Generator | None = None, device: str = "cpu"):
+                 gen: torch.Generator | None = None, device: str = "cpu", name: str = "training"):
+        """``name`` is the split's name in messages; only a training split must hold whole minibatches
+        (evaluation reads any length)."""
         self.corpus = split.tokens.to(device)
         self.batch_size, self.num_steps, self.partition = batch_size, num_steps, partition
         self.gen, self.device = gen, device
         self._epoch: Iterator[Batch] | None = None
-        if self.steps_per_epoch < 1 or (len(self.corpus) - 1) // batch_size < num_steps:
+        if name == "training" and (self.steps_per_epoch < 1 or (len(self.corpus) - 1) // batch_size < num_steps):
             raise SeqlmError(f"batch size {batch_size} x sequence length {num_steps} needs more text than "
-                             f"the training split has ({len(self.corpus):,} tokens); make them smaller.")
+                             f"the {name} split has ({len(self.corpus):,} tokens); make them smaller.")
+        if len(self.corpus) < 2:
+            raise SeqlmError(f"the {name} split has {len(self.corpus)} token(s): nothing to predict.")
 
     @property
     def steps_per_epoch(self) -> int:
@@ -149,10 +165,6 @@ class StreamBatcher:
         if self.partition == "sequential":
             return (n // self.batch_size) // self.num_steps
         return (n // self.num_steps) // self.batch_size
-
-    @property
-    def targets(self) -> int:
-        return len(self.corpus) - 1
 
     def _randint(self, hi: int) -> int:
         return int(torch.randint(0, hi + 1, (1,), generator=self.gen))
@@ -184,15 +196,26 @@ class StreamBatcher:
                 return batch
             self._epoch = None
 
+    def eval_targets(self, cap: int = 0) -> int:
+        n = len(self.corpus) - 1
+        return n if cap <= 0 else min(cap, n)
+
     def eval_batches(self, cap: int = 0, rows: int = 16) -> Iterator[Batch]:
-        """The split as ``rows`` contiguous streams read left to right with the state carried."""
-        corpus = self.corpus if cap <= 0 else self.corpus[:cap + 1]
-        rows = max(1, min(rows, (len(corpus) - 1) // (4 * self.num_steps)))
-        n = ((len(corpus) - 1) // rows) * rows
+        """The split as ``rows`` contiguous streams read left to right with the state carried; the few
+        targets left over at the end (fewer than ``rows``) follow as one short row of their own."""
+        total = self.eval_targets(cap)
+        corpus = self.corpus[:total + 1]
+        rows = max(1, min(rows, total // (4 * self.num_steps)))
+        n = (total // rows) * rows
         xs = corpus[:n].view(rows, -1)
         ys = corpus[1:n + 1].view(rows, -1)
         for i in range(0, xs.shape[1], self.num_steps):
             yield xs[:, i:i + self.num_steps].long(), ys[:, i:i + self.num_steps].long(), i == 0
+        if n < total:
+            yield corpus[n:total].long().unsqueeze(0), corpus[n + 1:total + 1].long().unsqueeze(0), True
+
+
+SPLIT_NAMES = {"train": "training", "dev": "dev", "test": "test"}
 
 
 def make_batcher(ds: Dataset, split: str, batch_kind: str, context: int, batch_size: int,
@@ -205,5 +228,5 @@ def make_batcher(ds: Dataset, split: str, batch_kind: str, context: int, batch_s
     if batch_kind == "window":
         return WindowBatcher(s, context, ds.pad, batch_size, gen, device)
     if s.is_stream:
-        return StreamBatcher(s, batch_size, num_steps, partition, gen, device)
+        return StreamBatcher(s, batch_size, num_steps, partition, gen, device, SPLIT_NAMES.get(split, split))
     return ItemBatcher(s, batch_size, gen, device)

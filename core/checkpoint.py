@@ -1,13 +1,22 @@
-"""Checkpoints: one file per run, plain tensors and containers only, written atomically.
+"""Checkpoints: one file per run, plain tensors and containers only, written atomically and read back
+before they take the place of anything.
 
-Loading uses ``torch.load(weights_only=True)``: a file that would run code is refused, not run.
+A file (format version 2) is a short header line, a JSON card (what the run is: config, step, metrics,
+which step was kept), then the ``torch.save`` archive of the whole run. The card lets the checkpoint
+browser list hundreds of files without loading a single weight; the archive is read with
+``torch.load(weights_only=True)``, so a file that would run code is refused, not run. Version 1 files
+(the archive alone) are still read.
 """
 
 from __future__ import annotations
 
+import copy
 import glob
+import io
+import json
 import os
 import pickle
+import stat
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -15,46 +24,151 @@ from pathlib import Path
 
 import torch
 
-from core.config import RunConfig, validate
+from core import faults
+from core.config import RunConfig
+from core.datafiles import open_regular
 from core.errors import SeqlmError
 from core.history import History
 from core.models import registry
+from core.rules import validate
 from core.run import Run, resolve_device
 from core.vocab import Vocab
 
 FORMAT = "seqlm-tui"
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)
+MAGIC = b"seqlm-tui checkpoint\n"
 SUFFIX = ".pt"
 TMP_SUFFIX = ".tmp"
+CARD_LIMIT = 1 << 20
+KEEP = ("best", "last")
+# mkstemp makes its file private (0600); a checkpoint gets the mode any new file of the user's gets.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
-def default_dir() -> Path:
-    return Path(os.environ.get("SEQLM_CHECKPOINT_DIR") or "checkpoints")
+def default_dir(override: str | Path | None = None) -> Path:
+    """The checkpoint folder: ``override`` (``--checkpoint-dir``), else $SEQLM_CHECKPOINT_DIR, else ./checkpoints."""
+    return Path(override or os.environ.get("SEQLM_CHECKPOINT_DIR") or "checkpoints").expanduser()
 
 
-def _plain(obj):
-    """Optimizer state holds only tensors, numbers and containers; make sure nothing else slips in."""
+def check_folder(folder: Path) -> Path:
+    """``folder`` if it is a folder or can become one; one sentence if a file stands in its way."""
+    for p in (folder, *folder.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise SeqlmError(f"the checkpoint folder {folder} cannot be made: {p} is a file, not a folder.")
+            break
+    return folder
+
+
+def fresh_name(run: Run, folder: Path) -> Path:
+    """A new file name in ``folder`` for ``run`` (name, date and time; never an existing file)."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path, n = folder / f"{run.name}-{stamp}{SUFFIX}", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{run.name}-{stamp}-{n}{SUFFIX}"
+    return path
+
+
+def target(path: str | Path, run: Run) -> Path:
+    """Where a save of ``run`` to ``path`` goes: into a folder (an existing one, or a path ending in '/')
+    under a fresh name; a symlink's own target (the link stays); ``.pt`` added when missing."""
+    text = str(path)
+    p = Path(text).expanduser()
+    if p.is_dir() or text.endswith(("/", os.sep)):
+        return fresh_name(run, p)
+    if p.suffix != SUFFIX:
+        p = p.with_name(p.name + SUFFIX)
+    if p.is_symlink():
+        p = Path(os.path.realpath(p))
+    return p
+
+
+def _writable_in_place(path: Path) -> None:
+    """A save replaces an existing file only if the user could write to it: a file made read-only (0444,
+    or another user's) is left alone, whatever the folder allows. Mode bits are read as well as asked
+    about, because root passes every access check."""
+    try:
+        st = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return  # nothing there to protect (the folder itself may not be writable: saving says so)
+    except OSError as err:
+        raise SeqlmError(f"cannot check {path} ({err.strerror}); nothing was written.") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise SeqlmError(f"{path} exists and is not a regular file; nothing was written.")
+    if not st.st_mode & 0o222 or not os.access(path, os.W_OK):
+        raise SeqlmError(f"{path} is read-only; it was left as it is.")
+
+
+# -- what goes into a file -------------------------------------------------------------------------
+
+
+def _cpu_copy(obj):
+    """Tensors copied to the CPU (training may go on in another thread while the file is written)."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu", copy=True)
     if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
+        return {k: _cpu_copy(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    return obj
+        return [_cpu_copy(v) for v in obj]
+    return copy.copy(obj)
 
 
-def to_payload(run: Run) -> dict:
+def _plain_metrics(metrics: dict) -> dict:
+    return {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def _kept_snapshot(run: Run, keep: str):
+    if keep not in KEEP:
+        raise SeqlmError(f"keep must be one of {', '.join(KEEP)}, not {keep!r}.")
+    return run.best if keep == "best" and run.best is not None and run.best.step != run.step else None
+
+
+def kept(run: Run, keep: str = "last") -> dict:
+    """Which weights a checkpoint of ``run`` holds: rule, step, its dev loss, and the steps trained."""
+    best = _kept_snapshot(run, keep)
+    if best is not None:
+        return {"rule": "best", "step": best.step, "dev_loss": best.dev_loss, "trained_steps": run.step}
+    rule = "best" if keep == "best" and run.best is not None else "last"
+    return {"rule": rule, "step": run.step, "dev_loss": run.metrics.get("dev_loss"), "trained_steps": run.step}
+
+
+def to_payload(run: Run, keep: str = "last") -> dict:
+    """Everything a checkpoint holds, copied (safe to write while the run trains on). ``keep="best"`` stores
+    the weights of the best dev evaluation when the trainer kept them and they are not the last."""
+    best = _kept_snapshot(run, keep)
+    if best is not None:
+        step, model_state, opt_state, metrics = best.step, best.model_state, best.optimizer_state, best.metrics
+    else:
+        step, model_state, opt_state, metrics = run.step, run.model.state_dict(), run.optimizer_state, run.metrics
     return {
         "format": FORMAT,
         "version": VERSION,
         "config": run.cfg.to_dict(),
         "vocab": run.vocab.to_dict(),
-        "dataset": run.dataset_info,
-        "model_state": {k: v.detach().cpu() for k, v in run.model.state_dict().items()},
-        "optimizer_state": _plain(run.optimizer_state) if run.optimizer_state else None,
-        "step": run.step,
+        "dataset": copy.deepcopy(run.dataset_info),
+        "model_state": _cpu_copy(dict(model_state)),
+        "optimizer_state": _cpu_copy(opt_state) if opt_state else None,
+        "step": step,
         "history": run.history.to_dict(),
-        "metrics": {k: float(v) for k, v in run.metrics.items() if v is not None},
+        "metrics": _plain_metrics(metrics),
+        "kept": kept(run, keep),
+        "params": run.model.num_params(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+CARD_KEYS = ("format", "version", "config", "dataset", "step", "metrics", "kept", "params", "created")
+
+
+def _card(payload: dict) -> bytes:
+    card = {k: payload.get(k) for k in CARD_KEYS}
+    return json.dumps(card, allow_nan=True).encode("utf-8")
+
+
+# -- writing ---------------------------------------------------------------------------------------
 
 
 def _alive(pid: int) -> bool:
@@ -82,61 +196,160 @@ def _remove_leftovers(path: Path) -> None:
             pass
 
 
-def save(run: Run, path: str | Path) -> Path:
-    """Write the run to ``path`` atomically (temp file in the same folder, fsync, rename)."""
-    path = Path(path).expanduser()
-    if path.suffix != SUFFIX:
-        path = path.with_name(path.name + SUFFIX)
-    if path.is_dir():
-        raise SeqlmError(f"{path} is a folder; give a file name for the checkpoint.")
+def _check_read_back(tmp: str, payload: dict) -> None:
+    """The file just written, loaded as any later load will: it must rebuild the same run."""
+    try:
+        back = load(tmp, device="cpu")
+    except SeqlmError as err:
+        raise SeqlmError(f"the new checkpoint did not read back ({err})") from None
+    state = back.model.state_dict()
+    same = (back.step == payload["step"] and back.cfg.to_dict() == payload["config"]
+            and state.keys() == payload["model_state"].keys()
+            and all(torch.equal(state[k].cpu(), v) for k, v in payload["model_state"].items()))
+    if not same:
+        raise SeqlmError("the new checkpoint did not read back as it was written")
+
+
+def write_payload(payload: dict, path: Path) -> Path:
+    """Write ``payload`` to ``path`` atomically: a temp file in the same folder, fsync, read back and
+    checked, then renamed over ``path``. Whatever fails, ``path`` is what it was before."""
+    _writable_in_place(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_leftovers(path)
         # The pid in the name tells a save in progress from the leftover of a killed one.
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=TMP_SUFFIX, dir=path.parent)
+        os.fchmod(fd, 0o666 & ~_UMASK)
     except OSError as err:
         raise SeqlmError(f"cannot write a checkpoint in {path.parent} ({err.strerror}).") from None
     try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(to_payload(run), f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        dfd = os.open(path.parent, os.O_RDONLY)
         try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError as err:
-        raise SeqlmError(f"could not save the checkpoint to {path} ({err.strerror}); "
-                         "nothing was overwritten.") from None
+            with os.fdopen(fd, "wb") as f:
+                card = _card(payload)
+                f.write(MAGIC + b"%d\n" % len(card) + card + b"\n")
+                torch.save(payload, f)
+                f.flush()
+                faults.point("checkpoint.written", f)
+                os.fsync(f.fileno())
+        except OSError as err:
+            raise SeqlmError(f"could not save the checkpoint to {path} ({err.strerror}); "
+                             "nothing was overwritten.") from None
+        try:
+            _check_read_back(tmp, payload)
+        except SeqlmError as err:
+            raise SeqlmError(f"{err}; {path} was not replaced.") from None
+        faults.point("checkpoint.verified")
+        try:
+            os.replace(tmp, path)
+            dfd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError as err:
+            raise SeqlmError(f"could not save the checkpoint to {path} ({err.strerror}); "
+                             "nothing was overwritten.") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
 
 
+def save(run: Run, path: str | Path, keep: str = "last") -> Path:
+    """Save ``run`` (see ``target`` for where a path leads); returns the file written."""
+    return write_payload(to_payload(run, keep), target(path, run))
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+class _Window(io.RawIOBase):
+    """The archive part of a file, seen as a file of its own (torch.load seeks within it)."""
+
+    def __init__(self, f, start: int) -> None:
+        self.f, self.start = f, start
+        f.seek(start)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        return self.f.readinto(b)
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        return self.f.seek(pos + self.start if whence == 0 else pos, whence) - self.start
+
+    def tell(self) -> int:
+        return self.f.tell() - self.start
+
+
+def _open(path: Path):
+    fd = open_regular(path, "checkpoint")
+    return os.fdopen(fd, "rb")
+
+
+def _read_card(f, path: Path) -> tuple[dict | None, int]:
+    """(card, where the archive starts); (None, 0) for a version 1 file, which is the archive alone."""
+    head = f.read(len(MAGIC))
+    if head != MAGIC:
+        return None, 0
+    line = f.readline(20)
+    try:
+        n = int(line)
+    except ValueError:
+        n = -1
+    if not 0 < n <= CARD_LIMIT:
+        raise SeqlmError(f"{path} is not a readable seqlm-tui checkpoint (damaged header).")
+    raw = f.read(n)
+    if len(raw) != n or f.read(1) != b"\n":
+        raise SeqlmError(f"{path} is not a readable seqlm-tui checkpoint (truncated).")
+    try:
+        card = json.loads(raw)
+    except ValueError:
+        card = None
+    if not isinstance(card, dict):
+        raise SeqlmError(f"{path} is not a readable seqlm-tui checkpoint (damaged header).")
+    return card, f.tell()
+
+
+def _check_format(d: dict, path: Path) -> None:
+    if not isinstance(d, dict) or d.get("format") != FORMAT:
+        raise SeqlmError(f"{path} is not a seqlm-tui checkpoint.")
+    if d.get("version") not in READABLE:
+        raise SeqlmError(f"{path} has checkpoint format version {d.get('version')}; "
+                         f"this seqlm-tui reads versions {', '.join(map(str, READABLE))}.")
+
+
+def read_card(path: str | Path) -> dict:
+    """What a checkpoint is (config, step, metrics, kept, dataset) without its weights; a version 1 file
+    has no card and is read whole."""
+    path = Path(path).expanduser()
+    with _open(path) as f:
+        card, _ = _read_card(f, path)
+    if card is None:
+        card = {k: v for k, v in read_payload(path).items() if k in CARD_KEYS}
+    _check_format(card, path)
+    return card
+
+
 def read_payload(path: str | Path) -> dict:
     """The checkpoint's contents, checked for format and version; never runs code from the file."""
     path = Path(path).expanduser()
-    if not path.exists():
-        raise SeqlmError(f"{path}: no such checkpoint.")
-    if path.is_dir():
-        raise SeqlmError(f"{path} is a folder, not a checkpoint file.")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        if "global" in str(err).lower():
-            raise SeqlmError(f"{path} is refused: it holds Python objects other than plain data "
-                             "(a checkpoint may not run code when loaded).") from None
-        raise SeqlmError(f"{path} is not a readable seqlm-tui checkpoint (truncated or damaged).") from None
-    except Exception:  # torch.load raises many kinds on damaged files (zip, struct, EOF, runtime...)
-        raise SeqlmError(f"{path} is not a readable seqlm-tui checkpoint (truncated or damaged).") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise SeqlmError(f"{path} is not a seqlm-tui checkpoint.")
-    if payload.get("version") != VERSION:
-        raise SeqlmError(f"{path} has checkpoint format version {payload.get('version')}; "
-                         f"this seqlm-tui reads version {VERSION}.")
+    with _open(path) as f:
+        _, start = _read_card(f, path)
+        try:
+            payload = torch.load(_Window(f, start), map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as err:
+            if "global" in str(err).lower():
+                raise SeqlmError(f"{path} is refused: it holds Python objects other than plain data "
+                                 "(a checkpoint may not run code when loaded).") from None
+            raise SeqlmError(f"{path} is not a readable seqlm-tui checkpoint (truncated or damaged).") from None
+        except Exception:  # torch.load raises many kinds on damaged files (zip, struct, EOF, runtime...)
+            raise SeqlmError(f"{path} is not a readable seqlm-tui checkpoint (truncated or damaged).") from None
+    _check_format(payload, path)
     return payload
 
 
@@ -150,10 +363,11 @@ def load(path: str | Path, device: str = "auto") -> Run:
         model.load_state_dict(payload["model_state"])
     except SeqlmError as err:
         raise SeqlmError(f"{path} has an invalid configuration: {err}") from None
-    except (KeyError, TypeError, RuntimeError):
+    except (KeyError, TypeError, RuntimeError, ValueError, AttributeError):
         raise SeqlmError(f"{path} does not match its own model description (damaged or edited).") from None
     model.to(resolve_device(device))
-    return Run(cfg, vocab, model, payload.get("dataset") or {}, int(payload.get("step", 0)),
+    info = payload.get("dataset")
+    return Run(cfg, vocab, model, info if isinstance(info, dict) else {}, int(payload.get("step", 0)),
                History.from_dict(payload.get("history")), payload.get("optimizer_state"),
                dict(payload.get("metrics") or {}))
 
@@ -166,27 +380,34 @@ class CheckpointInfo:
     step: int
     dev_loss: float | None
     created: str
+    kept: str = ""
     error: str | None = None
+
+
+def info(path: Path) -> CheckpointInfo:
+    """One browser row (the card only: no weights are read from a version 2 file)."""
+    try:
+        d = read_card(path)
+        rule = d.get("kept") or {}
+        return CheckpointInfo(path, str(d["config"]["data"]["dataset"]), str(d["config"]["model"]["model"]),
+                              int(d.get("step", 0)), (d.get("metrics") or {}).get("dev_loss"),
+                              str(d.get("created", "")), str(rule.get("rule", "")) if isinstance(rule, dict) else "")
+    except (SeqlmError, KeyError, TypeError, ValueError, AttributeError) as err:
+        return CheckpointInfo(path, "?", "?", 0, None, "", error=str(err))
+
+
+def listing(folder: str | Path | None = None) -> list[Path]:
+    """The checkpoint files of a folder, newest first (temp files of saves in progress left out)."""
+    folder = Path(folder) if folder else default_dir()
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.glob(f"*{SUFFIX}") if not p.name.startswith(".")]
+    return sorted(found, key=_mtime, reverse=True)
 
 
 def browse(folder: str | Path | None = None) -> list[CheckpointInfo]:
     """Checkpoints in a folder, newest first; unreadable files are listed with their problem."""
-    folder = Path(folder) if folder else default_dir()
-    if not folder.is_dir():
-        return []
-    out = []
-    for p in folder.glob(f"*{SUFFIX}"):
-        if p.name.startswith("."):
-            continue  # a temp file of a save in progress
-        try:
-            d = read_payload(p)
-            out.append(CheckpointInfo(p, d["config"]["data"]["dataset"], d["config"]["model"]["model"],
-                                      int(d.get("step", 0)), (d.get("metrics") or {}).get("dev_loss"),
-                                      d.get("created", "")))
-        except (SeqlmError, KeyError, TypeError, ValueError, AttributeError) as err:
-            out.append(CheckpointInfo(p, "?", "?", 0, None, "", str(err)))
-    out.sort(key=lambda c: _mtime(c.path), reverse=True)
-    return out
+    return [info(p) for p in listing(folder)]
 
 
 def _mtime(path: Path) -> float:
@@ -194,4 +415,3 @@ def _mtime(path: Path) -> float:
         return path.stat().st_mtime
     except OSError:  # deleted since it was listed
         return 0.0
-

@@ -8,11 +8,11 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from core import datasets
-from core.config import RunConfig, check_value, field_spec, validate
+from core.config import RunConfig, check_value, field_spec
 from core.errors import SeqlmError
 from core.history import downsample
 from core.models import registry
+from core.rules import validate
 from core.run import Run, new_run
 from core.train import train_to_end
 
@@ -74,19 +74,18 @@ def lr_comparison(cfg: RunConfig, lrs: list[float], steps: int,
     base.train.steps, base.train.epochs = steps, 0.0
     base.train.eval_every = max(1, math.ceil(steps / DEV_POINTS))
     validate(base)
-    if getattr(registry.get(base.model.model).build_fn, "trains_by_counting", False):
+    if registry.get(base.model.model).trains_by_counting:
         raise SeqlmError("the count-based bigram has no learning rate; pick a neural model to compare rates.")
     return _compare(base, rates, stop)
 
 
 def _compare(base: RunConfig, rates: list[float], stop: threading.Event | None) -> Iterator[RunCurve]:
-    ds = datasets.load(base.data)  # once: every rate trains on the very same data
     for lr in rates:
         if stop is not None and stop.is_set():
             return
         c = base.copy()
         c.train.lr = lr
-        run = new_run(c, dataset=ds)
+        run = new_run(c)  # the shared cache: every rate trains on the very same data
         failed, stopped = train_to_end(run, stop)
         if stopped:
             return

@@ -197,19 +197,3 @@ def _number(value: int | float) -> str:
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
-
-
-def validate(cfg: RunConfig) -> RunConfig:
-    """Check every field and the rules that tie fields together. Returns ``cfg`` for chaining."""
-    from core.models import registry  # the registry knows which models exist and what they need
-
-    for section, kind in SECTIONS.items():
-        part = getattr(cfg, section)
-        for f in fields(kind):
-            check_value(f, getattr(part, f.name))
-    if cfg.model.model not in registry.MODELS:
-        raise SeqlmError(f"unknown model {cfg.model.model!r}; choose one of {', '.join(registry.MODELS)}.")
-    if cfg.data.dataset == "file" and not cfg.data.file.strip():
-        raise SeqlmError("dataset 'file' needs a file path.")
-    registry.MODELS[cfg.model.model].check(cfg.model)
-    return cfg

@@ -98,29 +98,59 @@ def is_available(name: str) -> bool:
         return False
 
 
-def read_text(path: str | Path) -> str:
-    """Read a UTF-8 text file (BOM and CRLF tolerated) or raise one clear sentence about it."""
-    p = Path(path).expanduser()
-    if not p.exists():
-        raise SeqlmError(f"{p}: no such file.")
-    if p.is_dir():
-        raise SeqlmError(f"{p} is a folder, not a text file.")
-    if not p.is_file():  # a pipe or a device would block or never end (/dev/zero)
-        raise SeqlmError(f"{p} is not a regular file.")
+@dataclass(frozen=True)
+class FileId:
+    """What a checkpoint records of the file it was trained on, to tell later whether it is the same."""
+    path: str
+    size: int
+    sha256: str
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "size": self.size, "sha256": self.sha256}
+
+
+def open_regular(path: Path, what: str = "file") -> int:
+    """A read-only descriptor of ``path``, or one sentence saying why not. Opened without blocking and
+    checked on the open file: a FIFO (or a symlink to one) would otherwise block forever, and a file
+    swapped for one after a check would slip past it."""
     try:
-        with open(p, "rb") as f:
-            # Checked again on the open file: it may have been swapped since the check above.
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise SeqlmError(f"{p} is not a regular file.")
-            # One read to the end: a file rewritten or truncated meanwhile gives what was there, never
-            # a length from an earlier stat.
-            raw = f.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise SeqlmError(f"{path}: no such {what}.") from None
+    except IsADirectoryError:
+        raise SeqlmError(f"{path} is a folder, not a {what} file.") from None
+    except OSError as err:
+        raise SeqlmError(f"{path} cannot be read ({err.strerror}).") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise SeqlmError(f"{path} is a folder, not a {what} file.")
+        raise SeqlmError(f"{path} is not a regular file.")
+    return fd
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """The whole of a regular file, in one read to the end: a file rewritten or truncated meanwhile gives
+    what was there, never a length from an earlier stat."""
+    p = Path(path).expanduser()
+    fd = open_regular(p)
+    try:
+        with os.fdopen(fd, "rb") as f:
+            return f.read()
     except OSError as err:
         raise SeqlmError(f"{p} cannot be read ({err.strerror}).") from None
+
+
+def read(path: str | Path) -> tuple[str, FileId]:
+    """A UTF-8 text file (BOM and CRLF tolerated) and its identity, or one clear sentence about it."""
+    p = Path(path).expanduser()
+    raw = read_bytes(p)
     if not raw.strip():
         raise SeqlmError(f"{p} is empty.")
     if b"\x00" in raw:
         raise SeqlmError(f"{p} looks like a binary file (it has NUL bytes), not text.")
+    ident = FileId(str(p), len(raw), hashlib.sha256(raw).hexdigest())
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -128,4 +158,8 @@ def read_text(path: str | Path) -> str:
     del raw
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text
+    return text, ident
+
+
+def read_text(path: str | Path) -> str:
+    return read(path)[0]

@@ -102,6 +102,7 @@ class Dataset:
     splits: dict[str, Split]
     source: str = ""
     mode: str = "lines"
+    file: datafiles.FileId | None = None   # the text file it was read from, if any
 
     @property
     def pad(self) -> int | None:
@@ -114,8 +115,11 @@ class Dataset:
 
     def describe(self) -> dict:
         """What a checkpoint records about the data it was trained on."""
-        return {"name": self.name, "source": self.source, "mode": self.mode,
-                "sizes": {k: s.n_targets for k, s in self.splits.items()}}
+        out = {"name": self.name, "source": self.source, "mode": self.mode,
+               "sizes": {k: s.n_targets for k, s in self.splits.items()}}
+        if self.file is not None:
+            out["file"] = self.file.to_dict()
+        return out
 
     def summary(self) -> str:
         sizes = " / ".join(f"{k} {s.n_targets:,}" for k, s in self.splits.items())
@@ -234,15 +238,17 @@ def load(cfg: DataConfig) -> Dataset:
         return counting()
     if cfg.dataset == "memory":
         return memory(cfg.memory_length)
-    if cfg.dataset == "names":
-        path = datafiles.locate("names")
-        return lines_dataset(datafiles.read_text(path), "names", str(path))
-    if cfg.dataset == "timemachine":
-        path = datafiles.locate("timemachine")
-        return stream_dataset(d2l_preprocess(datafiles.read_text(path)), "timemachine", str(path))
-    if cfg.dataset == "file":
-        path = Path(cfg.file).expanduser()
-        text = datafiles.read_text(path)
+    if cfg.dataset in ("names", "timemachine"):
+        text, ident = datafiles.read(datafiles.locate(cfg.dataset))
+        if cfg.dataset == "names":
+            ds = lines_dataset(text, "names", ident.path)
+        else:
+            ds = stream_dataset(d2l_preprocess(text), "timemachine", ident.path)
+    elif cfg.dataset == "file":
+        text, ident = datafiles.read(cfg.file)
         build = lines_dataset if cfg.mode == "lines" else stream_dataset
-        return build(text, path.name, str(path))
-    raise SeqlmError(f"unknown dataset {cfg.dataset!r}.")
+        ds = build(text, Path(ident.path).name, ident.path)
+    else:
+        raise SeqlmError(f"unknown dataset {cfg.dataset!r}.")
+    ds.file = ident
+    return ds

@@ -73,6 +73,7 @@ class Finished:
 class Error:
     step: int
     message: str
+    diverged: bool = False   # the loss blew up: the run holds the weights of the last good step, worth saving
 
 
 @dataclass

@@ -27,23 +27,36 @@ class Sampling:
         if self.top_k < 0:
             raise SeqlmError(f"top-k must be 0 (off) or a positive whole number, not {self.top_k}.")
 
+    @property
+    def effectively_greedy(self) -> bool:
+        """A temperature this small leaves all the probability on the most likely token: sampling with it is
+        taking that token, and dividing by it overflows (``pick`` then takes the argmax)."""
+        return self.greedy or self.temperature < TINY_TEMPERATURE
+
+
+TINY_TEMPERATURE = 1e-30
+
 
 def pick(logits: torch.Tensor, sampling: Sampling, gen: torch.Generator | None = None,
          ban: int | None = None) -> int:
     """One token id from a (V,) logit vector: greedy, or temperature + top-k sampling.
 
-    ``ban`` (the <unk> id) is never produced: it stands for characters the model cannot spell."""
+    Sampling is done in float64 from log-probabilities, so that a tiny temperature cannot overflow into
+    inf/nan; where it still would, the most likely token is the sample. ``ban`` (the <unk> id) is never
+    produced: it stands for characters the model cannot spell."""
+    logits = logits.detach().to("cpu", torch.float64)
     if ban is not None:
         logits = logits.clone()
         logits[ban] = float("-inf")
-    if sampling.greedy:
+    if sampling.effectively_greedy:
         return int(logits.argmax())
-    logits = logits.float() / sampling.temperature
     if 0 < sampling.top_k < logits.numel():
         kth = torch.topk(logits, sampling.top_k).values[-1]
         logits = logits.masked_fill(logits < kth, float("-inf"))
-    probs = torch.softmax(logits, -1)
-    return int(torch.multinomial(probs.cpu(), 1, generator=gen))
+    scaled = torch.log_softmax(logits / sampling.temperature, -1)
+    if not bool(torch.isfinite(scaled).any()) or bool(torch.isnan(scaled).any()):
+        return int(logits.argmax())
+    return int(torch.multinomial(scaled.exp(), 1, generator=gen))
 
 
 class Generator:

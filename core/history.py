@@ -41,6 +41,12 @@ class Curve:
     def __len__(self) -> int:
         return len(self.steps)
 
+    def truncate(self, step: float) -> None:
+        """Forget the points after ``step`` (a run resumed from an earlier step than its last)."""
+        keep = sum(1 for s in self.steps if s <= step)
+        del self.steps[keep:], self.values[keep:]
+        self._pending.clear()
+
     def to_list(self) -> list[list[float]]:
         return [[s, v] for s, v in zip(self.steps, self.values)]
 
@@ -60,6 +66,10 @@ class History:
 
     def to_dict(self) -> dict:
         return {"train": self.train.to_list(), "dev": self.dev.to_list()}
+
+    def truncate(self, step: float) -> None:
+        self.train.truncate(step)
+        self.dev.truncate(step)
 
     @classmethod
     def from_dict(cls, d: dict | None) -> History:

@@ -11,35 +11,23 @@ from dataclasses import dataclass
 import torch
 
 from core.errors import SeqlmError
+from core.fmt import token_label
 from core.models.base import LanguageModel
 from core.models.bigram import BigramCounts, BigramNeural
-from core.textsafe import printable
+from core.models.registry import spec_of
 from core.vocab import Vocab
 
 SATURATED = 0.97  # |h| above this: the tanh's slope is below 0.06, so the unit passes almost no gradient
 
 
-def token_label(vocab: Vocab, i: int) -> str:
-    """A one-glance label of token ``i``: " " as "␣", newline and other control characters escaped."""
-    t = vocab.tokens[i]
-    if t == " ":
-        return "␣"
-    if t in ("\n", "\t"):
-        return t.encode("unicode_escape").decode("ascii")
-    return printable(t)
-
-
 def labels(vocab: Vocab) -> list[str]:
-    return [token_label(vocab, i) for i in range(len(vocab))]
+    """One visible label per vocabulary entry (see ``core.fmt.token_label``)."""
+    return [token_label(t) for t in vocab.tokens]
 
 
 def model_title(model: LanguageModel) -> str:
     """The registry's title of a model ("LSTM", "MLP (Bengio et al.)"), for messages."""
-    from core.models.registry import MODELS
-
-    spec = MODELS.get(getattr(model, "cell", ""))  # rnn / lstm / gru share one class
-    if spec is None:
-        spec = next((s for s in MODELS.values() if s.build_fn is type(model)), None)
+    spec = spec_of(model)
     return spec.title if spec is not None else type(model).__name__
 
 
@@ -98,9 +86,12 @@ class BigramTable:
     counts: torch.Tensor | None   # (V, V) counts for bigram-counts, None for bigram-neural
 
     def index(self, token: str) -> int:
-        """The row of ``token``, given as its label ("␣", "\\n", "<unk>") or as the character itself."""
-        for candidate in (token, token.replace(" ", "␣"), printable(token),
-                          token.encode("unicode_escape").decode("ascii")):
+        """The row of ``token``, given as its label ("␣", "⏎", "<unk>"), escaped ("\\n") or as the character."""
+        try:
+            unescaped = token.encode("latin-1", "backslashreplace").decode("unicode_escape")
+        except UnicodeDecodeError:
+            unescaped = token
+        for candidate in (token, token_label(token), token_label(unescaped)):
             if candidate in self.labels:
                 return self.labels.index(candidate)
         known = " ".join(self.labels) if len(self.labels) <= 60 else f"{len(self.labels)} tokens"

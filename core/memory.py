@@ -16,12 +16,13 @@ from dataclasses import dataclass, fields
 import torch
 
 from core import datasets
-from core.config import SECTIONS, DataConfig, RunConfig, TrainConfig, check_value, field_spec, validate
+from core.config import SECTIONS, DataConfig, RunConfig, TrainConfig, check_value, field_spec
 from core.datasets import Dataset
 from core.errors import SeqlmError
 from core.models import registry
 from core.models.base import LanguageModel
 from core.presets import apply
+from core.rules import validate
 from core.run import new_run
 from core.train import train_to_end
 
@@ -135,18 +136,17 @@ def _compare(models: list[str], lengths: list[int], steps: int, seed: int, stop:
     threads = torch.get_num_threads()  # the runs set their own; the caller's is given back at the end
     try:
         for length in lengths:
-            ds = datasets.memory(length)
             for m in models:
                 if stop is not None and stop.is_set():
                     return
                 t0 = time.perf_counter()
-                run = new_run(memory_config(m, length, steps, seed, **overrides), dataset=ds)
+                run = new_run(memory_config(m, length, steps, seed, **overrides))
                 failed, stopped = train_to_end(run, stop)
                 if stopped:
                     return
                 if failed:
                     raise SeqlmError(f"{m} at memory length {length}: {failed}")
-                yield MemoryResult(m, length, memory_accuracy(run.model, ds), run.step,
+                yield MemoryResult(m, length, memory_accuracy(run.model, run.dataset), run.step,
                                    time.perf_counter() - t0, run.metrics.get("dev_loss"), run.model.num_params())
     finally:
         torch.set_num_threads(threads)

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
-from core import datasets
-from core.config import RunConfig, validate
+from core import datacache
+from core.config import RunConfig
 from core.datasets import Dataset
 from core.errors import SeqlmError
 from core.history import History
 from core.models import registry
 from core.models.base import LanguageModel
+from core.rules import validate
 from core.vocab import Vocab
 
 
@@ -24,6 +26,16 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     return torch.device(name)
+
+
+@dataclass
+class Snapshot:
+    """The weights (and optimizer state) of one step, kept aside: the best dev evaluation so far."""
+    step: int
+    dev_loss: float
+    model_state: dict
+    optimizer_state: dict | None
+    metrics: dict
 
 
 @dataclass
@@ -37,19 +49,34 @@ class Run:
     optimizer_state: dict | None = None
     metrics: dict = field(default_factory=dict)
     dataset: Dataset | None = None
+    best: Snapshot | None = None      # set by a trainer asked to keep the best dev evaluation
 
     @property
     def name(self) -> str:
         return f"{self.cfg.data.dataset}-{self.cfg.model.model}"
 
     def ensure_dataset(self) -> Dataset:
-        """The run's dataset, loaded on demand (a run from a checkpoint starts without it)."""
+        """The run's dataset, loaded on demand (a run from a checkpoint starts without it), and checked to be
+        the data the model was trained on: same vocabulary and, for a text file, the same bytes."""
         if self.dataset is None:
-            ds = datasets.load(self.cfg.data)
+            recorded = self.dataset_info.get("file") if isinstance(self.dataset_info, dict) else None
+            where = self.cfg.data.file if self.cfg.data.dataset == "file" else ""
+            if where and not Path(where).expanduser().exists():
+                raise SeqlmError(f"the data file {where} this model was trained on is not there (moved or "
+                                 "deleted?); give the path of a copy (--file in the command line, the file "
+                                 "path in Setup).")
+            ds = datacache.load(self.cfg.data)
+            sha = recorded.get("sha256") if isinstance(recorded, dict) else None
+            if sha is not None and ds.file is not None and sha != ds.file.sha256:
+                raise SeqlmError(f"{ds.file.path} has changed since this model was trained on it (it had "
+                                 f"{recorded.get('size', 0):,} bytes, now {ds.file.size:,}, and other content); "
+                                 "give the path of the original (--file in the command line).")
             if ds.vocab.tokens != self.vocab.tokens:
                 raise SeqlmError(f"the data at {ds.source} has a different vocabulary from this model's "
                                  f"({len(ds.vocab)} vs {len(self.vocab)} tokens); it was trained on other data.")
             self.dataset = ds
+            if isinstance(recorded, dict) and ds.file is not None:
+                self.dataset_info = dict(self.dataset_info, file=ds.file.to_dict(), source=ds.source)
         return self.dataset
 
     def snapshot_model(self) -> LanguageModel:
@@ -58,10 +85,11 @@ class Run:
         return m.eval()
 
 
-def new_run(cfg: RunConfig, dataset: Dataset | None = None) -> Run:
-    """Validate the config, load the data and build a freshly initialised model (seeded)."""
+def new_run(cfg: RunConfig) -> Run:
+    """Validate the config, load the data (through the shared cache) and build a freshly initialised
+    model (seeded)."""
     cfg = validate(cfg.copy())
-    ds = dataset if dataset is not None else datasets.load(cfg.data)
+    ds = datacache.load(cfg.data)
     device = resolve_device(cfg.train.device)
     torch.manual_seed(cfg.train.seed)
     model = registry.build(cfg.model, len(ds.vocab), ds.pad).to(device)

@@ -1,9 +1,10 @@
 """Learning-rate range test (the seed recipe; Leslie Smith / fastai ``lr_find``).
 
 On a copy of the model, one minibatch per learning rate over an exponential grid, recording the loss;
-stop once the loss diverges (above 4x the best). Suggested rate: the point of steepest descent of the
-smoothed curve (most negative slope of loss against log10 lr) taken before the smoothed minimum,
-which sits safely left of where the loss turns up.
+stop once the loss diverges (above 4x the best). Suggested rate: fastai's "valley" rule on the smoothed
+curve, after a short burn-in is left out: the longest run of falling loss, and a point about halfway down
+it. Steepest descent, the older rule, fails with Adam: there the loss falls fastest in the first few
+steps whatever the rate, and the rule points at the bottom edge of the range.
 """
 
 from __future__ import annotations
@@ -47,19 +48,41 @@ class SweepConfig:
         return [10 ** (a + (b - a) * i / (self.steps - 1)) for i in range(self.steps)]
 
 
-def suggest(lrs: list[float], smoothed: list[float]) -> float | None:
-    """Steepest descent of the smoothed loss against log10(lr), before its minimum."""
-    n = len(smoothed)
-    if n < 5:
+RULE = "fastai's valley: halfway down the longest fall of the smoothed loss"
+BURN_IN = 0.1   # share of the first points left out: the loss falls there because training begins
+TAIL = 5        # and the last few, where it may be turning up already
+
+
+def valley(losses: list[float]) -> tuple[int, int] | None:
+    """(start, end) of the longest descending run of ``losses`` (a longest decreasing subsequence's span,
+    as fastai computes it), or None when nothing falls."""
+    n = len(losses)
+    if n < 2:
         return None
-    lo = min(range(n), key=smoothed.__getitem__)
-    skip = max(1, n // 20)  # the first points are noisy while the average warms up
-    best, arg = 0.0, None
-    for i in range(skip, lo):
-        slope = (smoothed[i + 1] - smoothed[i - 1]) / (math.log10(lrs[i + 1]) - math.log10(lrs[i - 1]))
-        if slope < best:
-            best, arg = slope, i
-    return lrs[arg] if arg is not None else lrs[lo] / 10
+    lds = [1] * n
+    best_start, best_end = 0, 0
+    for i in range(1, n):
+        for j in range(i):
+            if losses[i] < losses[j] and lds[i] < lds[j] + 1:
+                lds[i] = lds[j] + 1
+        if lds[best_end] < lds[i]:
+            best_end, best_start = i, i - lds[i]
+    return (best_start, best_end) if best_end > best_start else None
+
+
+def suggest(lrs: list[float], smoothed: list[float]) -> float | None:
+    """The valley rule on the smoothed loss after the burn-in: a third of the way into the valley plus a
+    sixth (fastai's ``idx = start + sections + sections/2`` with sections a third of it)."""
+    n = len(smoothed)
+    lo, hi = int(n * BURN_IN), n - TAIL
+    if hi - lo < 5:
+        return None
+    span = valley(smoothed[lo:hi])
+    if span is None:
+        return None
+    start, end = span
+    sections = (end - start) / 3
+    return lrs[lo + start + int(sections) + int(sections / 2)]
 
 
 class Sweep:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import math
 import random
 import threading
@@ -14,13 +16,18 @@ import torch.nn.functional as F
 from core import events as ev
 from core import insight
 from core.batches import ItemBatcher, StreamBatcher, make_batcher
-from core.config import TrainConfig
+from core.config import TrainConfig, field_spec
 from core.errors import SeqlmError
 from core.generate import Sampling, samples
 from core.models.base import LanguageModel, detach_state
-from core.run import Run, resolve_device
+from core.run import Run, Snapshot, resolve_device
 
 SMOOTHING = 0.98  # EMA factor of the smoothed train loss
+STEP_LIMIT = field_spec("train", "steps").metadata["hi"]  # one cap, whether asked for in steps or epochs
+
+
+class Diverged(SeqlmError):
+    """The loss blew up; the model holds the weights of the last good step."""
 HEALTH_ROWS = 1024  # dev rows tanh saturation is measured on: enough for a share to within a percent
 
 
@@ -91,11 +98,9 @@ class Backup:
 def train_to_end(run: Run, stop: threading.Event | None = None) -> tuple[str | None, bool]:
     """Train ``run`` for its configured steps with no output: (error message or None, stopped early).
     ``stop`` set from another thread ends it at the next step (the comparisons' x key)."""
-    trainer = Trainer(run, sample_count=0)
+    trainer = Trainer(run, sample_count=0, stop=stop)
     failed, stopped = None, False
     for e in trainer.events():
-        if stop is not None and stop.is_set():
-            trainer.stop()
         if isinstance(e, ev.Error):
             failed = e.message
         elif isinstance(e, ev.Finished):
@@ -166,16 +171,20 @@ def preview_prompts(run: Run) -> list[str] | None:
 class Trainer:
     """Trains a ``Run`` in place. Iterate ``events()``; call ``pause``/``resume``/``stop`` from any thread."""
 
-    def __init__(self, run: Run, sample_count: int = 3, step_interval: float = 0.05):
+    def __init__(self, run: Run, sample_count: int = 3, step_interval: float = 0.05, keep_best: bool = False,
+                 stop: threading.Event | None = None):
+        """``keep_best`` keeps a copy of the weights at the best dev evaluation in ``run.best``; ``stop``,
+        when given (a worker's cancel event), ends the loop at the next step once it is set."""
         self.run = run
         self.sample_count = sample_count
+        self.keep_best = keep_best
         # Step events are throttled at the source (every step is still in run.history): at thousands of
         # steps a second, an event per step would cost the loop more than the model does.
         self.step_interval = step_interval
-        self._stop = threading.Event()
+        self._stop = stop if stop is not None else threading.Event()
         self._go = threading.Event()
         self._go.set()
-        self.lock = threading.Lock()  # held during a step, so a snapshot never sees half an update
+        self.lock = threading.RLock()  # held during a step, so a snapshot never sees half an update
         self.optimizer: torch.optim.Optimizer | None = None
 
     # -- control (thread-safe) -------------------------------------------------------------
@@ -193,19 +202,39 @@ class Trainer:
     def paused(self) -> bool:
         return not self._go.is_set()
 
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
     def snapshot(self) -> LanguageModel:
         with self.lock:
             return self.run.snapshot_model()
 
+    @contextlib.contextmanager
+    def still(self):
+        """The run standing still between two steps, its optimizer state current (to save it meanwhile)."""
+        with self.lock:
+            if self.optimizer is not None:
+                self.run.optimizer_state = self.optimizer.state_dict()
+            yield self.run
+
     # -- the loop --------------------------------------------------------------------------
     def total_steps(self, steps_per_epoch: int) -> int:
         t = self.run.cfg.train
-        return math.ceil(t.epochs * steps_per_epoch) if t.epochs > 0 else t.steps
+        if t.epochs <= 0:
+            return t.steps
+        total = math.ceil(t.epochs * steps_per_epoch)
+        if total > STEP_LIMIT:
+            raise SeqlmError(f"{t.epochs:g} epochs of {steps_per_epoch:,} steps are {total:,} steps; the limit "
+                             f"is {STEP_LIMIT:,} steps, however they are counted.")
+        return total
 
     def events(self) -> Iterator[ev.Event]:
         """Run the training loop, yielding events. Errors a user can cause end in an ``Error`` event."""
         try:
             yield from self._loop()
+        except Diverged as err:
+            yield ev.Error(self.run.step, str(err), diverged=True)
         except SeqlmError as err:
             yield ev.Error(self.run.step, str(err))
 
@@ -217,6 +246,7 @@ class Trainer:
         device = resolve_device(t.device)
         model = run.model.to(device)
         ds = run.ensure_dataset()
+        run.history.truncate(run.step)  # resumed from a kept (earlier) step: its later points are another past
         gen = torch.Generator().manual_seed(t.seed + run.step)
         torch.manual_seed(t.seed + run.step)
         random.seed(t.seed + run.step)
@@ -228,9 +258,8 @@ class Trainer:
                              f"({batcher.n:,} examples).")
         dev = make_batcher(ds, "dev", kind, ctx, 1, cfg.data.num_steps, "sequential", None, str(device))
         total = self.total_steps(batcher.steps_per_epoch)
-        eval_n = dev.targets
         yield ev.Started(total, model.num_params(), ds.name, cfg.model.model, str(device),
-                         min(eval_n, t.eval_cap) if t.eval_cap else eval_n)
+                         dev.eval_targets(t.eval_cap))
 
         if model.trains_by_counting:
             yield from self._count(batcher, dev, total)
@@ -247,7 +276,10 @@ class Trainer:
             except (ValueError, KeyError):
                 pass  # a different optimizer was chosen for the resumed run: start its state afresh
         self.optimizer = opt
+        if self.keep_best and run.best is None and run.step and run.metrics.get("dev_loss") is not None:
+            self._keep(float(run.metrics["dev_loss"]))  # a resumed run: its start is the best so far
         backup = Backup([p.detach() for p in params])  # shares storage: copying needs no autograd
+        backed_up = False
         count_targets = isinstance(batcher, ItemBatcher)
         prompts = preview_prompts(run)
         smooth = None
@@ -266,7 +298,9 @@ class Trainer:
             if not self._go.is_set():
                 yield ev.Paused(step)
                 paused_at = time.perf_counter()
-                self._go.wait()
+                # The stop event may be a worker's cancel event, set without touching this one: look at both.
+                while not self._go.wait(0.1) and not self._stop.is_set():
+                    pass
                 t0 += time.perf_counter() - paused_at
                 rate_t += time.perf_counter() - paused_at
                 if self._stop.is_set():
@@ -286,12 +320,19 @@ class Trainer:
                 loss = F.cross_entropy(logits, y, ignore_index=-1)
                 value = loss.item()
                 if not math.isfinite(value) or value > ceiling:
+                    # These weights gave the bad loss; the backup holds those of one update before.
                     backup.restore()
+                    if backed_up:
+                        run.step = step - 1
+                        run.history.truncate(run.step)
                     what = f"became {value}" if not math.isfinite(value) else f"exploded to {value:.4g}"
-                    raise SeqlmError(f"the loss {what} at step {step + 1} (learning rate {lr:g} is probably "
-                                     "too high); training stopped with the weights of the last good step; "
-                                     "try a lower learning rate.")
+                    message = (f"the loss {what} at step {step + 1} (learning rate {lr:g} is probably too high); "
+                               f"training stopped with the weights of the last good step ({run.step:,})")
+                    for _ in self._evaluate(dev, None, smooth, with_samples=False):
+                        pass  # their dev loss, so that the best evaluation can be kept rather than these
+                    raise Diverged(message + "; try a lower learning rate.")
                 backup.save()
+                backed_up = True
                 for p in params:
                     p.grad = None
                 loss.backward()
@@ -326,12 +367,14 @@ class Trainer:
         run.optimizer_state = opt.state_dict()
         yield ev.Finished(run.step, True, self.result(time.perf_counter() - t0, tok_per_s))
 
-    def _evaluate(self, dev, prompts, smooth) -> Iterator[ev.Event]:
+    def _evaluate(self, dev, prompts, smooth, with_samples: bool = True) -> Iterator[ev.Event]:
         run = self.run
         with self.lock:
             loss, _ = evaluate(run.model, dev.eval_batches(run.cfg.train.eval_cap))
             run.history.dev.add(run.step, loss)
             run.metrics.update(dev_loss=loss, dev_ppl=math.exp(min(loss, 50)))
+            if self.keep_best and math.isfinite(loss) and (run.best is None or loss < run.best.dev_loss):
+                self._keep(loss)
             yield ev.Eval(run.step, smooth if smooth is not None else loss, loss, math.exp(min(loss, 50)))
             if not run.model.trains_by_counting:
                 # At evals only, never per step: the grads of the last step are still in .grad (the loop
@@ -342,12 +385,18 @@ class Trainer:
                 else:
                     report = insight.health(run.model, batch[0][:HEALTH_ROWS], run.step, batch[1][:HEALTH_ROWS])
                 yield ev.Health(report)
-            if self.sample_count:
+            if self.sample_count and with_samples:
                 length = 8 if run.vocab.kind == "numbers" else 40 if prompts else 30
                 texts = samples(run.model, run.vocab, self.sample_count, length=length,
                                 seed=run.step, prompts=prompts, sampling=Sampling(temperature=0.8))
-        if self.sample_count:
+        if self.sample_count and with_samples:
             yield ev.Sample(run.step, texts)
+
+    def _keep(self, dev_loss: float) -> None:
+        """Remember the weights (and optimizer state) of this step as the best dev evaluation so far."""
+        run, opt = self.run, self.optimizer
+        run.best = Snapshot(run.step, dev_loss, {k: v.detach().clone() for k, v in run.model.state_dict().items()},
+                            copy.deepcopy(opt.state_dict()) if opt is not None else None, dict(run.metrics))
 
     def _count(self, batcher, dev, total) -> Iterator[ev.Event]:
         """Count-based bigram: one pass over the training split replaces gradient descent."""
@@ -366,7 +415,10 @@ class Trainer:
         yield ev.Finished(run.step, False, self.result(elapsed, n / max(elapsed, 1e-9)))
 
     def result(self, elapsed: float, tokens_per_s: float) -> dict:
-        m = self.run.metrics
-        return {"steps": self.run.step, "train_loss": m.get("train_loss"), "dev_loss": m.get("dev_loss"),
-                "dev_ppl": m.get("dev_ppl"), "tokens_per_s": tokens_per_s, "elapsed_s": elapsed,
-                "params": self.run.model.num_params()}
+        m, best = self.run.metrics, self.run.best
+        out = {"steps": self.run.step, "train_loss": m.get("train_loss"), "dev_loss": m.get("dev_loss"),
+               "dev_ppl": m.get("dev_ppl"), "tokens_per_s": tokens_per_s, "elapsed_s": elapsed,
+               "params": self.run.model.num_params()}
+        if best is not None:
+            out["best"] = {"step": best.step, "dev_loss": best.dev_loss}
+        return out

@@ -66,10 +66,7 @@ def leave_a_core_to_the_ui() -> None:
 def count_params(cfg: RunConfig, ds: datasets.Dataset) -> int:
     """The model's size without building its weights (the count follows every keystroke: typing
     hidden 8192 for an LSTM must not allocate two gigabytes on the way)."""
-    import torch
-
-    with torch.device("meta"):
-        return registry.build(cfg.model, len(ds.vocab), ds.pad).num_params()
+    return registry.get(cfg.model.model).count_params(cfg.model, len(ds.vocab), ds.pad)
 
 
 def data_key(cfg: RunConfig) -> tuple:
@@ -217,7 +214,7 @@ class SeqlmApp(App):
         while not all(pane.is_mounted for pane in self._lazy_panes):
             await asyncio.sleep(0.01)
         self.set_interval(REDRAW_S, self.redraw)
-        self.request_dataset(self.start_cfg, lambda ds: self.adopt(new_run(self.start_cfg, ds)))
+        self.request_dataset(self.start_cfg, lambda ds: self.adopt(new_run(self.start_cfg)))
         self.follow_the_pane(self.query_one("#tabs", TabbedContent).active_pane)
         self._panes_in = True
         self.refresh_bindings()
@@ -419,7 +416,7 @@ class SeqlmApp(App):
             return
 
         def fresh(ds) -> None:
-            self.adopt(new_run(cfg, ds))
+            self.adopt(new_run(cfg))
             self.notify("a fresh model from Setup; press s to train it.")
 
         self.request_dataset(cfg, fresh)
@@ -430,7 +427,7 @@ class SeqlmApp(App):
         run = self.current
         same_model = (run is not None and data_key(run.cfg) == data_key(cfg) and run.cfg.model == cfg.model)
         if not same_model:
-            run = new_run(cfg, ds)
+            run = new_run(cfg)
             self.adopt(run)
         else:
             run.cfg.data = cfg.data
@@ -536,7 +533,7 @@ class SeqlmApp(App):
     def start_sweep(self, cfg: RunConfig, scfg: SweepConfig, ds) -> None:
         # A fresh model, as `seqlm-tui sweep` does: the rate is for training from the start, and a
         # trained model's curve (already near its floor) says little about it.
-        self.sweeper = Sweep(new_run(cfg, ds), scfg)
+        self.sweeper = Sweep(new_run(cfg), scfg)
         self.sweep_pane.start(scfg.steps)
         self.action_show("sweep")
         self.refresh_bindings()

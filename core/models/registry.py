@@ -22,28 +22,41 @@ MAX_PARAMS = 200_000_000  # 800 MB of float32 weights, 3.2 GB with Adam's moment
 class ModelSpec:
     name: str
     title: str
-    build_fn: object
-    fields: tuple[str, ...]
+    cls: type[LanguageModel]
+    fields: tuple[str, ...]             # the ModelConfig fields this model is built from
     defaults: dict = field(default_factory=dict)
+    fixed: dict = field(default_factory=dict)   # constructor arguments that make it this model (cell="lstm")
+
+    @property
+    def trains_by_counting(self) -> bool:
+        return self.cls.trains_by_counting
+
+    @property
+    def batch_kind(self) -> str:
+        return self.cls.batch_kind
+
+    def _make(self, cfg: ModelConfig, vocab_size: int, pad: int) -> LanguageModel:
+        return self.cls(vocab_size, pad, **self.fixed, **{f: getattr(cfg, f) for f in self.fields})
+
+    def count_params(self, cfg: ModelConfig, vocab_size: int, pad: int | None = 0) -> int:
+        """The model's size without allocating its weights (on the meta device)."""
+        self.check(cfg)
+        with torch.device("meta"):
+            return self._make(cfg, vocab_size, 0 if pad is None else pad).num_params()
 
     def build(self, cfg: ModelConfig, vocab_size: int, pad: int | None = 0) -> LanguageModel:
-        self.check(cfg)
-        kwargs = {f: getattr(cfg, f) for f in self.fields}
-        pad = 0 if pad is None else pad
-        # Each size is within its bounds, yet together they can ask for a model of billions of
-        # parameters (LSTM hidden 8192 x 32 layers): count on the meta device, which allocates nothing.
-        if torch.get_default_device().type != "meta":
-            with torch.device("meta"):
-                n = self.build_fn(vocab_size, pad, **kwargs).num_params()
-            if n > MAX_PARAMS:
-                raise SeqlmError(f"this {self.name} would have {n:,} parameters; the limit is {MAX_PARAMS:,} "
-                                 "(make it smaller: hidden, embedding, layers or block size).")
+        # Each size is within its bounds, yet together they can ask for billions of parameters
+        # (LSTM hidden 8192 x 32 layers): counted first on the meta device, which allocates nothing.
+        n = self.count_params(cfg, vocab_size, pad)
+        if n > MAX_PARAMS:
+            raise SeqlmError(f"this {self.name} would have {n:,} parameters; the limit is {MAX_PARAMS:,} "
+                             "(make it smaller: hidden, embedding, layers or block size).")
         try:
-            return self.build_fn(vocab_size, pad, **kwargs)
-        except RuntimeError as err:
-            if "alloc" not in str(err).lower():
+            return self._make(cfg, vocab_size, 0 if pad is None else pad)
+        except (RuntimeError, MemoryError) as err:
+            if isinstance(err, RuntimeError) and "alloc" not in str(err).lower():
                 raise
-            raise SeqlmError(f"not enough memory for this {self.name}; make it smaller.") from None
+            raise SeqlmError(f"not enough memory for this {self.name} ({n:,} parameters); make it smaller.") from None
 
     def check(self, cfg: ModelConfig) -> None:
         if "heads" in self.fields and cfg.emb % cfg.heads:
@@ -51,12 +64,6 @@ class ModelSpec:
         if "heads" in self.fields and (cfg.emb // cfg.heads) % 2:
             raise SeqlmError(f"embedding / heads must be even for rotary positions "
                              f"({cfg.emb} / {cfg.heads} is odd).")
-
-
-def _rnn(cell):
-    def build(vocab_size, pad, **kw):
-        return TorchRNNLM(vocab_size, pad, cell=cell, **kw)
-    return build
 
 
 _RNN_FIELDS = ("hidden", "layers", "dropout", "one_hot", "emb")
@@ -69,9 +76,10 @@ MODELS: dict[str, ModelSpec] = {s.name: s for s in [
               {"block_size": 3, "emb": 10, "hidden": 200}),
     ModelSpec("elman", "Elman RNN (from scratch)", ElmanLM, ("hidden", "one_hot", "emb"),
               {"hidden": 32, "one_hot": True, "emb": 32}),
-    ModelSpec("rnn", "torch RNN", _rnn("rnn"), _RNN_FIELDS, _RNN_DEFAULTS),
-    ModelSpec("lstm", "LSTM", _rnn("lstm"), (*_RNN_FIELDS, "forget_bias"), {**_RNN_DEFAULTS, "forget_bias": 0.0}),
-    ModelSpec("gru", "GRU", _rnn("gru"), _RNN_FIELDS, _RNN_DEFAULTS),
+    ModelSpec("rnn", "torch RNN", TorchRNNLM, _RNN_FIELDS, _RNN_DEFAULTS, {"cell": "rnn"}),
+    ModelSpec("lstm", "LSTM", TorchRNNLM, (*_RNN_FIELDS, "forget_bias"), {**_RNN_DEFAULTS, "forget_bias": 0.0},
+              {"cell": "lstm"}),
+    ModelSpec("gru", "GRU", TorchRNNLM, _RNN_FIELDS, _RNN_DEFAULTS, {"cell": "gru"}),
     ModelSpec("transformer", "Transformer (tiny)", TransformerLM, ("emb", "heads", "layers", "block_size", "dropout"),
               {"emb": 64, "heads": 4, "layers": 4, "block_size": 32, "dropout": 0.0}),
 ]}
@@ -82,6 +90,14 @@ def get(name: str) -> ModelSpec:
         return MODELS[name]
     except KeyError:
         raise SeqlmError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}.") from None
+
+
+def spec_of(model: LanguageModel) -> ModelSpec | None:
+    """The registry entry a built model comes from."""
+    for spec in MODELS.values():
+        if type(model) is spec.cls and all(getattr(model, k, None) == v for k, v in spec.fixed.items()):
+            return spec
+    return None
 
 
 def defaults_for(name: str) -> ModelConfig:

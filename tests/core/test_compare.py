@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from core.cli import main
+from cli.main import main
 from core.compare import lr_comparison, run_curve
 from core.errors import SeqlmError
 from core.presets import apply, config_for
@@ -45,7 +45,8 @@ def test_a_diverging_rate_still_gives_its_curve():
     curves = list(lr_comparison(counting(), [0.01, 50.0], steps=30))
     assert curves[0].status == "done"
     assert curves[1].status == "diverged" and "(diverged)" in curves[1].label
-    assert "too high" in curves[1].message and curves[1].train  # the steps before it blew up
+    good = int(curves[1].message.split("last good step (")[1].split(")")[0].replace(",", ""))
+    assert "too high" in curves[1].message and all(s <= good for s, _ in curves[1].train)
 
 
 def test_long_histories_are_downsampled():

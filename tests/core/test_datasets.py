@@ -280,6 +280,10 @@ BAD_FILES = {
 }
 
 
+REASON = {"missing": "no such file", "empty": "empty", "whitespace": "empty", "not-utf8": "not UTF-8",
+          "nul-bytes": "binary", "few-lines": "at least 10", "directory": "folder"}
+
+
 @pytest.mark.parametrize("kind, mode", [(k, m) for k in [*BAD_FILES, "directory"] for m in ("lines", "stream")
                                          if (k, m) != ("few-lines", "stream")])  # nine lines are a fine stream
 def test_bad_file_is_one_sentence_naming_the_file(tmp_path, kind, mode):
@@ -292,6 +296,7 @@ def test_bad_file_is_one_sentence_naming_the_file(tmp_path, kind, mode):
         load_file(p, mode)
     msg = str(err.value)
     assert p.name in msg and "\n" not in msg and msg.endswith(".")
+    assert REASON[kind] in msg
     if kind == "few-lines":
         assert "stream" in msg  # says what to do instead
 
@@ -308,7 +313,7 @@ def test_short_stream_file_is_refused(tmp_path):
 
 def test_window_batcher_shapes_and_rows(names):
     b = WindowBatcher(names.splits["train"], 3, names.pad, 32, torch.Generator().manual_seed(0))
-    assert b.targets == 182_625 and b.steps_per_epoch == 5_708
+    assert b.eval_targets() == 182_625 and b.steps_per_epoch == 5_708
     windows = {tuple(r) for r in torch.cat([b.all()[0], b.all()[1][:, None]], 1).tolist()}
     for _ in range(3):
         x, y, fresh = b.next()
@@ -393,16 +398,19 @@ def test_random_partition_is_fresh_every_batch(timemachine):
 
 @pytest.mark.parametrize("partition", ["sequential", "random"])
 def test_batch_larger_than_the_split(timemachine, partition):
-    dev = timemachine.splits["dev"].tokens.numel()  # 17,058 tokens
-    largest = (dev - 1 - 35) // 35
-    b = make_batcher(timemachine, "dev", "sequence", 1, largest, 35, partition, torch.Generator().manual_seed(3))
+    n = timemachine.splits["train"].tokens.numel()
+    largest = (n - 1 - 35) // 35
+    b = make_batcher(timemachine, "train", "sequence", 1, largest, 35, partition, torch.Generator().manual_seed(3))
     for _ in range(5):  # whatever the random offset, a batch can be made
         x, y, _ = b.next()
         assert x.shape == (largest, 35)
     for size in (largest + 1, 100_000):
         with pytest.raises(SeqlmError) as err:
-            make_batcher(timemachine, "dev", "sequence", 1, size, 35, partition)
-        assert "batch size" in str(err.value) and "\n" not in str(err.value)
+            make_batcher(timemachine, "train", "sequence", 1, size, 35, partition)
+        assert "batch size" in str(err.value) and "training split" in str(err.value) and "\n" not in str(err.value)
+    # the dev split is only ever evaluated: any batch size and sequence length read it whole
+    dev = make_batcher(timemachine, "dev", "sequence", 1, 100_000, 4096, partition)
+    assert sum(int((y >= 0).sum()) for _, y, _ in dev.eval_batches()) == dev.eval_targets()
 
 
 def test_make_batcher_picks_the_kind(names, timemachine):

@@ -77,7 +77,7 @@ def test_same_seed_same_curve():
 def test_divergence_keeps_last_good_weights(model, names):
     cfg = apply(config_for("names-mlp-seed", model=model), {"train": {"lr": 100.0, "steps": 300,
                                                                        "schedule": "constant"}})
-    run = new_run(cfg, dataset=names)
+    run = new_run(cfg)
     snapshots = [{k: v.clone() for k, v in run.model.state_dict().items()}]
     trainer = Trainer(run, sample_count=0, step_interval=0)
     err = None
@@ -120,7 +120,7 @@ def test_stop_and_pause_from_another_thread():
 def test_bigram_counts_trains_by_counting(names):
     cfg = apply(config_for("names-mlp-seed"), {"model": {"model": "bigram-counts", "smoothing": 1.0}})
     cfg.model = type(cfg.model)(model="bigram-counts", smoothing=1.0)
-    run = new_run(cfg, dataset=names)
+    run = new_run(cfg)
     events = train(run)
     dev = [e for e in events if isinstance(e, ev.Eval)][-1].dev_loss
     assert 2.40 < dev < 2.52  # makemore's bigram: ~2.45
@@ -156,7 +156,7 @@ def test_resume_continues_the_curve(tmp_path):
 
 def test_sweep_suggests_a_sane_rate_and_leaves_weights(names):
     cfg = config_for("names-mlp-seed")
-    run = new_run(cfg, dataset=names)
+    run = new_run(cfg)
     before = {k: v.clone() for k, v in run.model.state_dict().items()}
     done = [e for e in Sweep(run, SweepConfig(steps=600)).events() if isinstance(e, ev.SweepDone)][0]
     assert 0.03 <= done.suggested_lr <= 0.5
@@ -165,7 +165,7 @@ def test_sweep_suggests_a_sane_rate_and_leaves_weights(names):
 
 
 def test_sweep_stops_on_divergence(names):
-    run = new_run(config_for("names-mlp-seed"), dataset=names)
+    run = new_run(config_for("names-mlp-seed"))
     done = list(Sweep(run, SweepConfig(lr_min=1e-2, lr_max=1e4, steps=400)).events())[-1]
     assert done.reason == "diverged" and len(done.lrs) < 400
 
@@ -191,7 +191,7 @@ def test_generation_state_carries_and_resets(counting_run):
 
 
 def test_sampling_is_seeded_and_topk1_is_greedy(names):
-    run = new_run(config_for("names-mlp-seed"), dataset=names)
+    run = new_run(config_for("names-mlp-seed"))
     one = samples(run.model, run.vocab, 3, seed=5)
     two = samples(run.model, run.vocab, 3, seed=5)
     assert one == two
@@ -227,14 +227,14 @@ def test_state_size_does_not_grow_with_history(model):
 
 
 def test_unknown_characters_in_prompts(names, timemachine):
-    run = new_run(config_for("names-mlp-seed"), dataset=names)
+    run = new_run(config_for("names-mlp-seed"))
     g = Generator(run.model, run.vocab)
     with pytest.raises(SeqlmError, match="abcdefghijklmnopqrstuvwxyz"):
         g.feed("An")
     assert g.feed("an") == 2
     ids = list(g.stream(40))
     assert ids[-1] == 0 or len(ids) == 40  # a name ends at the boundary
-    tm = new_run(apply(config_for("timemachine-rnn"), {"model": {"hidden": 16}}), dataset=timemachine)
+    tm = new_run(apply(config_for("timemachine-rnn"), {"model": {"hidden": 16}}))
     g = Generator(tm.model, tm.vocab)
     assert g.feed("Time 42!") == 8
     assert all(i != tm.vocab.unk for i in g.stream(30))  # <unk> is never produced

@@ -6,9 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from cli.main import main
 from core import checkpoint, insight
 from core import events as ev
-from core.cli import main
 from core.errors import SeqlmError
 from core.models.bigram import BigramCounts, BigramNeural
 from core.models.elman import ElmanLM
@@ -33,7 +33,7 @@ def test_embedding_map_has_one_printable_label_per_token():
         m = insight.embedding_map(MLP(len(vocab), emb=5, hidden=8), vocab)
         assert len(m.labels) == len(m.x) == len(m.y) == len(vocab)
         assert all(label.isprintable() for label in m.labels)
-    assert m.labels == ["<unk>", "␣", "e", "\\n", "a", "\\x1b"]
+    assert m.labels == ["<unk>", "␣", "e", "⏎", "a", "\\x1b"]
     assert insight.embedding_map(MLP(len(LINES), emb=5), LINES).labels == list(".abcdefghij")
 
 
@@ -202,7 +202,7 @@ def checkpoints(tmp_path_factory, names):
                               ("mlp", {"model": "mlp", "emb": 2, "hidden": 16}, 20)):
         cfg = apply(config_for("names-fast"), {"model": model, "train": {"steps": steps, "eval_every": steps,
                                                                          "eval_cap": 2000}})
-        run = new_run(cfg, dataset=names)
+        run = new_run(cfg)
         for _ in Trainer(run, sample_count=0).events():
             pass
         paths[key] = checkpoint.save(run, folder / f"{key}.pt")

@@ -6,15 +6,16 @@ import threading
 import pytest
 import torch
 
+from cli.main import main
 from core import datasets
 from core.batches import make_batcher
-from core.cli import main
-from core.config import DataConfig, validate
+from core.config import DataConfig
 from core.errors import SeqlmError
 from core.memory import chance, compare_memory, memory_accuracy, memory_config
 from core.models import registry
 from core.models.base import LanguageModel
 from core.presets import config_for
+from core.rules import validate
 from core.run import new_run
 from core.train import Trainer, preview_prompts
 
@@ -92,7 +93,7 @@ def test_accuracy_of_an_oracle_and_of_a_constant_guess(ds7):
 def test_every_model_trains_on_it(name):
     """A window model whose context is shorter than the sequence cannot see the first symbol: near chance."""
     ds = datasets.memory(4)
-    run = new_run(memory_config(name, 4, steps=3, emb=8, heads=2, layers=1, block_size=8), dataset=ds)
+    run = new_run(memory_config(name, 4, steps=3, emb=8, heads=2, layers=1, block_size=8))
     events = list(Trainer(run, sample_count=1).events())
     assert not [e for e in events if type(e).__name__ == "Error"]
     assert 0.0 <= memory_accuracy(run.model, ds) <= 1.0
@@ -101,7 +102,7 @@ def test_every_model_trains_on_it(name):
 
 def test_mlp_with_a_short_window_cannot_recall():
     ds = datasets.memory(6)
-    run = new_run(memory_config("mlp", 6, steps=150, block_size=3, hidden=32, lr=0.01), dataset=ds)
+    run = new_run(memory_config("mlp", 6, steps=150, block_size=3, hidden=32, lr=0.01))
     for _ in Trainer(run, sample_count=0).events():
         pass
     assert memory_accuracy(run.model, ds) < 0.2

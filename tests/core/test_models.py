@@ -13,10 +13,11 @@ import torch.nn.functional as F
 
 from core import config, datafiles
 from core.batches import WindowBatcher
-from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig, validate
+from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from core.errors import SeqlmError
 from core.models import registry
 from core.models.elman import ElmanLM, ElmanRNN, copy_weights
+from core.rules import validate
 
 V = 27
 
@@ -114,6 +115,7 @@ def variants():
     for name in ("elman", "rnn", "lstm", "gru"):
         yield pytest.param(name, {"one_hot": False}, id=f"{name}-embedding")
     yield pytest.param("lstm", {"layers": 2}, id="lstm-2-layers")
+    yield pytest.param("transformer", {"block_size": 8, "emb": 32, "layers": 2}, id="transformer-window-8")
 
 
 def prepared(name: str, over: dict) -> torch.nn.Module:
@@ -202,7 +204,7 @@ SMALL = {  # the defaults, made smaller where the defaults would make this slow
 }
 
 
-TRAINABLE = [n for n, spec in registry.MODELS.items() if not getattr(spec.build_fn, "trains_by_counting", False)]
+TRAINABLE = [n for n, spec in registry.MODELS.items() if not spec.trains_by_counting]
 
 
 def test_only_the_count_table_trains_by_counting():

@@ -11,10 +11,11 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.config import SECTIONS, ModelConfig, RunConfig, check_value, field_type, parse_value, validate
+from core.config import SECTIONS, ModelConfig, RunConfig, check_value, field_type, parse_value
 from core.errors import SeqlmError
 from core.generate import MAX_PROMPT, Generator, Sampling
 from core.models import registry
+from core.rules import validate
 from core.textsafe import printable
 from core.vocab import UNK, Vocab, char_counts
 

@@ -12,9 +12,10 @@ from textual.lazy import Lazy
 from textual.message import Message
 from textual.widgets import Label, Static
 
-from core.config import ModelConfig, RunConfig, validate
+from core.config import ModelConfig, RunConfig
 from core.errors import SeqlmError
 from core.models import registry
+from core.rules import validate
 from tui.widgets.config_form import ConfigForm
 
 MODEL_NAMES = tuple(registry.MODELS)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 
+from core.fmt import fmt_time
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, ProgressBar, Static, Switch
 
 from core import events as ev
-from core.cli import fmt_time
 from core.textsafe import printable
 from tui.widgets.loss_chart import LossChart
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import torch
 
+from cli.bench.baselines import d2l_rnn_epoch, seed_mlp_loop
 from core import events as ev
 from core.batches import make_batcher
-from core.bench.baselines import d2l_rnn_epoch, seed_mlp_loop
 from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from core.generate import Generator, Sampling
 from core.models import registry
@@ -68,7 +68,7 @@ def engine_mlp(quick: bool) -> Row:
     eng, plain = [], []
 
     def engine():
-        run = new_run(cfg, dataset=ds)
+        run = new_run(cfg)
         run.model.load_state_dict(init)
         secs, _ = train_steps(run, n)
         eng.append(n / secs)
@@ -106,7 +106,7 @@ def engine_rnn(quick: bool) -> Row:
     eng, plain = [], []
 
     def engine():
-        run = new_run(cfg, dataset=ds)
+        run = new_run(cfg)
         run.model.load_state_dict(init)
         secs, _ = train_steps(run, n)
         eng.append(tokens / secs)
@@ -332,8 +332,8 @@ def data_scaling(quick: bool) -> list[Row]:
 
 def app_training(quick: bool) -> list[Row]:
     """4. The same training driven through the app (pilot) against headless; key latency meanwhile."""
+    from cli.bench.app_items import app_rate_and_latency, headless_rate
     from tui.app import leave_a_core_to_the_ui
-    from tui.bench import app_rate_and_latency, headless_rate
 
     secs = 3.0 if quick else 8.0
     # Both sides with the app's thread policy (all cores but one), so the ratio is the app's own cost; with
@@ -352,7 +352,7 @@ def app_training(quick: bool) -> list[Row]:
 
 def startup_time(quick: bool) -> Row:
     """9. Time to the app's first frame against ``python -c 'import torch, textual'``."""
-    from tui.bench import startup
+    from cli.bench.app_items import startup
 
     app, base = startup(2 if quick else 5)
     r = app / base

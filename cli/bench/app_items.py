@@ -1,5 +1,5 @@
 """Bench items that drive the app headless (pilot). They live with the app, so that core never imports
-textual; `seqlm-tui bench` calls them lazily, as the CLI starts the app."""
+textual."""
 
 from __future__ import annotations
 

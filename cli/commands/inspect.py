@@ -1,0 +1,57 @@
+"""``seqlm-tui inspect``: a checkpoint's embedding map and bigram table, drawn in the terminal."""
+
+from __future__ import annotations
+
+import json
+
+from cli import draw
+from cli.output import out, prose
+from core import checkpoint, insight
+from core.errors import SeqlmError
+
+
+def run(args) -> int:
+    run_ = checkpoint.load(args.checkpoint, device="cpu")
+    model, vocab = run_.model, run_.vocab
+    title = insight.model_title(model)
+    want_table = args.bigram or args.row is not None
+    want_emb = args.embeddings
+    if not want_emb and not want_table:
+        want_emb = insight.has_embedding(model)
+        want_table = insight.has_bigram_table(model)
+        if not want_emb and not want_table:
+            raise SeqlmError(f"{title} has neither a character embedding (one-hot input has none) nor a "
+                             "bigram table to show.")
+    emap = insight.embedding_map(model, vocab) if want_emb else None
+    table = insight.bigram_table(model, vocab) if want_table else None
+    row = table.row(args.row) if table is not None and args.row is not None else None
+    where = f"{run_.cfg.model.model} on {run_.cfg.data.dataset}, step {run_.step:,}"
+    if args.json:
+        data: dict = {"model": run_.cfg.model.model, "dataset": run_.cfg.data.dataset, "step": run_.step}
+        if emap is not None:
+            data["embedding"] = {"method": emap.method, "labels": emap.labels, "x": emap.x, "y": emap.y}
+        if table is not None:
+            data["bigram"] = {"labels": table.labels, "probs": table.probs.tolist(),
+                              "counts": None if table.counts is None else table.counts.long().tolist()}
+        if row is not None:
+            data["row"] = {"token": table.labels[table.index(args.row)], "next": [list(kv) for kv in row]}
+        out(json.dumps(data))
+        return 0
+    if emap is not None:
+        for line in draw.scatter(emap.labels, emap.x, emap.y, f"character embedding: {where}"):
+            out(line)
+        prose(f"{len(emap.labels)} characters; {emap.method}. Characters the model treats alike lie close together.")
+    if table is not None and row is None:
+        kind = "counts with add-k smoothing" if table.counts is not None else "softmax of the learned logits"
+        prose(f"bigram table of {where} ({kind}):")
+        for line in draw.shade_grid(table.labels, table.probs.tolist()):
+            out(line)
+    if row is not None:
+        i = table.index(args.row)
+        counts = None
+        if table.counts is not None:
+            counts = {lab: int(c) for lab, c in zip(table.labels, table.counts[i].tolist())}
+        prose(f"after {table.labels[i]} ({where}):")
+        for line in draw.bars(row, counts):
+            out(line)
+    return 0

@@ -1,0 +1,113 @@
+"""``seqlm-tui train``: the engine headless, its events printed as lines; the run kept in a checkpoint."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from cli.errors import UsageError
+from cli.flags import config_from_args, resume_config
+from cli.output import Progress, out, say
+from core import checkpoint
+from core import events as ev
+from core.errors import SeqlmError
+from core.run import Run, new_run
+from core.textsafe import printable
+from core.train import Trainer
+
+
+def _check_flags(args) -> str:
+    keep = getattr(args, "keep", None)
+    if args.no_save and args.save:
+        raise UsageError("give --save or --no-save, not both.")
+    if args.no_save and keep:
+        raise UsageError("--keep says what a checkpoint keeps, and --no-save writes none.")
+    if args.quiet and args.json:
+        raise UsageError("--quiet has no effect with --json (which prints only the result).")
+    return keep or "best"
+
+
+def save_or_rescue(run: Run, target: str | Path, folder: Path, keep: str) -> tuple[Path | None, str | None]:
+    """Save the trained run; if the named place refuses it (read-only, full, not a folder), keep the run in
+    the checkpoint folder instead, so minutes of training are not lost to a typo. Returns (path, problem)."""
+    try:
+        return checkpoint.save(run, target, keep), None
+    except SeqlmError as err:
+        first = str(err).rstrip(".")
+    rescue = checkpoint.fresh_name(run, folder)
+    try:
+        path = checkpoint.save(run, rescue, keep)
+    except SeqlmError:
+        return None, f"{first}."
+    return path, f"{first}; the run was saved to {path} instead."
+
+
+def run(args) -> int:
+    keep = _check_flags(args)
+    saving = not args.no_save
+    folder = checkpoint.check_folder(checkpoint.default_dir(args.checkpoint_dir)) if saving else None
+    if args.resume:
+        loaded = checkpoint.load(args.resume, device=getattr(args, "train.device", "auto"))
+        loaded.cfg = resume_config(args, loaded.cfg, args.resume)
+        run_ = loaded
+    else:
+        run_ = new_run(config_from_args(args))
+    human = not args.json
+    progress = Progress(sys.stderr.isatty())
+    trainer = Trainer(run_, sample_count=0 if args.quiet or args.json else 3, keep_best=keep == "best")
+    result, failed = None, None
+    try:
+        for e in trainer.events():
+            if isinstance(e, ev.Step):
+                progress.update(e, force=e.step == e.total)
+            elif isinstance(e, ev.Started) and human:
+                out(f"training {e.model} ({e.params:,} parameters) on {e.dataset}, {e.total_steps:,} steps, "
+                    f"device {e.device}; dev loss on {e.eval_targets:,} targets")
+            elif isinstance(e, ev.Eval) and human and not args.quiet:
+                progress.clear()
+                out(f"step {e.step:>8,}  train {e.train_loss:.4f}  dev {e.dev_loss:.4f}  ppl {e.dev_ppl:.3f}")
+            elif isinstance(e, ev.Sample) and human:
+                for s in e.texts:
+                    out("    " + printable(s))
+            elif isinstance(e, ev.Finished):
+                result = e.result
+            elif isinstance(e, ev.Error):
+                failed = e
+    finally:
+        progress.clear()
+    if failed is not None and not failed.diverged:
+        raise SeqlmError(failed.message)
+    path, problem = None, None
+    if saving:
+        target = args.save if args.save else checkpoint.fresh_name(run_, folder)  # "dir/" stays a folder
+        path, problem = save_or_rescue(run_, target, folder, keep)
+    kept = checkpoint.kept(run_, keep)
+    if failed is not None:
+        say(f"{failed.message.rstrip('.')}.")
+        if path and kept["rule"] == "best" and kept["step"] != run_.step:
+            say(f"the weights of the best dev evaluation (step {kept['step']:,}, dev loss {kept['dev_loss']:.4f}) "
+                f"were saved to {path} (--keep last keeps those of the last good step).")
+        elif path:
+            say(f"the weights of the last good step ({run_.step:,}) were saved to {path}.")
+        if problem:
+            say(problem)
+        return 1
+    result = dict(result or {}, checkpoint=str(path) if path else None, kept=kept)
+    if args.json:
+        out(json.dumps(result))
+    else:
+        dev, train = result.get("dev_loss"), result.get("train_loss")
+        out(f"done: {result['steps']:,} steps"
+            + (f", train loss {train:.4f}" if train is not None else "")
+            + (f", dev loss {dev:.4f}, perplexity {result['dev_ppl']:.3f}" if dev is not None else "")
+            + f", {result['tokens_per_s']:,.0f} tokens/s, {result['elapsed_s']:.1f} s")
+        if kept["rule"] == "best" and kept["step"] != run_.step and path:
+            out(f"kept the weights of the best dev evaluation: step {kept['step']:,}, dev loss "
+                f"{kept['dev_loss']:.4f} (--keep last keeps the last step)")
+        if path:
+            out(f"saved {path}")
+    if problem:
+        say(problem)
+        return 1
+    return 0

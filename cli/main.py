@@ -1,0 +1,82 @@
+"""``seqlm-tui``: the app with no command; headless commands otherwise.
+
+Every way out is one line and a conventional exit code: 0 done, 1 an expected problem, 2 a command line
+that cannot be carried out, 128 + N a signal (130 Ctrl+C, 143 SIGTERM, 129 SIGHUP). A signal ends the
+command the way Ctrl+C does: what was being written is removed, nothing half-written is left.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+SIGNALS = {signal.SIGINT: "interrupted", signal.SIGTERM: "stopped by SIGTERM", signal.SIGHUP: "stopped by SIGHUP"}
+
+
+class Interrupted(BaseException):
+    """A signal that ends the command; raised in the main thread so that ``finally`` blocks clean up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise(signum, _frame) -> None:
+    raise Interrupted(signum)
+
+
+def catch_signals() -> None:
+    for sig in SIGNALS:
+        signal.signal(sig, _raise)
+
+
+def _command(name: str):
+    from cli.commands import bench, compare, evaluate, generate, inspect, memory, sweep, train
+
+    return {"train": train.run, "sweep": sweep.run, "generate": generate.generate, "sample": generate.sample,
+            "eval": evaluate.run, "inspect": inspect.run, "compare": compare.run, "memory": memory.run,
+            "bench": bench.run}[name]
+
+
+def main(argv: list[str] | None = None) -> int:
+    catch_signals()
+    from cli.errors import UsageError
+    from core.errors import SeqlmError
+
+    try:
+        from cli.parser import build_parser
+
+        # Inside the try: building the parser imports torch (a second or two), and Ctrl+C then is common.
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            from tui.app import run_app
+
+            return run_app()
+        return _command(args.command)(args) or 0
+    except UsageError as err:
+        print(f"seqlm-tui: {err}", file=sys.stderr)
+        return 2
+    except SeqlmError as err:
+        print(f"seqlm-tui: {err}", file=sys.stderr)
+        return 1
+    except (Interrupted, KeyboardInterrupt) as err:
+        signum = getattr(err, "signum", signal.SIGINT)
+        sys.stdout.flush()
+        print(f"seqlm-tui: {SIGNALS.get(signum, 'stopped')}.", file=sys.stderr)
+        return 128 + int(signum)
+    except BrokenPipeError:
+        # The reader went away (`| head`): what it wanted was printed. Point stdout at nothing so the
+        # interpreter's final flush does not fail a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as err:  # a bug: one line (SEQLM_DEBUG=1 shows the traceback), never a wall of text
+        if os.environ.get("SEQLM_DEBUG"):
+            raise
+        print(f"seqlm-tui: unexpected error, a bug ({type(err).__name__}: {err}); run again with SEQLM_DEBUG=1 "
+              "to see where.", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Named points in slow or risky code paths where a test can stop or break the program on purpose.
+
+Tests that need a fault at a precise moment (kill -9 in the middle of a save, a full disk after the data is
+written) set ``SEQLM_FAULT=point:action`` in the environment of the process they start, instead of racing
+the clock. Actions: ``wait`` (touch the file named by ``SEQLM_FAULT_MARK``, then sleep until killed),
+``enospc`` (raise "no space left on device"), ``truncate`` (cut the file being written, ``target``, in
+half: a write that went wrong without an error). Without the variable a point costs one dict lookup.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import time
+from pathlib import Path
+
+
+def point(name: str, target=None) -> None:
+    spec = os.environ.get("SEQLM_FAULT")
+    if not spec:
+        return
+    where, _, action = spec.partition(":")
+    if where != name:
+        return
+    if action == "wait":
+        mark = os.environ.get("SEQLM_FAULT_MARK")
+        if mark:
+            Path(mark).write_text(name)
+        while True:
+            time.sleep(3600)
+    if action == "enospc":
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    if action == "truncate" and target is not None:
+        target.truncate(target.tell() // 2)

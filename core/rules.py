@@ -1,0 +1,90 @@
+"""The rules that tie the fields of a run's configuration together: which values are valid as a whole
+(``validate``), and which fields a given configuration actually uses (``unused_reason``).
+
+The command line refuses a flag that would do nothing; the app's Setup hides such a field. Both ask here,
+so that the two front ends cannot disagree about what a setting does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from core.config import SECTIONS, RunConfig, check_value, field_spec, label
+from core.errors import SeqlmError
+from core.models import registry
+
+STREAM_DATASETS = ("timemachine",)
+
+
+def validate(cfg: RunConfig) -> RunConfig:
+    """Check every field and the rules that tie fields together. Returns ``cfg`` for chaining."""
+    for section, kind in SECTIONS.items():
+        part = getattr(cfg, section)
+        for f in fields(kind):
+            check_value(f, getattr(part, f.name))
+    if cfg.model.model not in registry.MODELS:
+        raise SeqlmError(f"unknown model {cfg.model.model!r}; choose one of {', '.join(registry.MODELS)}.")
+    if cfg.data.dataset == "file" and not cfg.data.file.strip():
+        raise SeqlmError("dataset 'file' needs a file path.")
+    registry.MODELS[cfg.model.model].check(cfg.model)
+    return cfg
+
+
+def is_stream(cfg: RunConfig) -> bool:
+    d = cfg.data
+    return d.dataset in STREAM_DATASETS or (d.dataset == "file" and d.mode == "stream")
+
+
+def models_using(name: str) -> list[str]:
+    return [m for m, spec in registry.MODELS.items() if name in spec.fields]
+
+
+def unused_reason(cfg: RunConfig, key: str) -> str | None:
+    """None if field ``key`` ("section.name") changes what ``cfg`` does; else why it does not, as the end of
+    a sentence whose subject is the field ("is not used by the Transformer ...")."""
+    section, name = key.split(".")
+    field_spec(section, name)  # KeyError for a field that does not exist
+    spec = registry.MODELS.get(cfg.model.model)
+    counting = spec is not None and spec.trains_by_counting
+    d, t = cfg.data, cfg.train
+    if section == "data":
+        if name in ("file", "mode") and d.dataset != "file":
+            return f"is read only for the dataset 'file', not {d.dataset}"
+        if name == "memory_length" and d.dataset != "memory":
+            return f"is for the dataset 'memory', not {d.dataset}"
+        if name in ("num_steps", "partition"):
+            if not is_stream(cfg):
+                return "applies to stream data only (timemachine, or a file in stream mode)"
+            if spec is not None and spec.batch_kind == "window":
+                return f"is not used by the {spec.name} model, which reads fixed windows (block size)"
+        if name == "batch_size" and counting:
+            return "is not used by the count-based bigram, which counts every pair at once"
+        return None
+    if section == "model":
+        if spec is None or name == "model":
+            return None
+        if name not in spec.fields:
+            users = ", ".join(models_using(name)) or "no model"
+            return f"is not used by the {spec.name} model (it applies to {users})"
+        if name == "emb" and "one_hot" in spec.fields and cfg.model.one_hot:
+            return "is not used with one-hot input (turn it off, --no-one-hot, to learn an embedding)"
+        if name == "dropout" and "layers" in spec.fields and spec.name != "transformer" and cfg.model.layers < 2:
+            return f"is applied between layers by the {spec.name} model: it needs 2 layers or more"
+        return None
+    # train
+    if counting and name not in ("device", "threads", "eval_cap"):
+        what = label(field_spec(section, name))
+        return f"is not used by the count-based bigram, which learns by counting (no {what})"
+    if name == "momentum" and t.optimizer != "momentum":
+        return f"is used by the optimizer 'momentum' only, not {t.optimizer}"
+    if name == "decay_at" and t.schedule != "step":
+        return f"is used by the schedule 'step' only, not {t.schedule}"
+    if name == "warmup" and t.schedule != "cosine":
+        return f"is used by the schedule 'cosine' only, not {t.schedule}"
+    if name == "steps" and t.epochs > 0:
+        return "is decided by epochs when epochs is set"
+    return None
+
+
+def used(cfg: RunConfig, key: str) -> bool:
+    return unused_reason(cfg, key) is None

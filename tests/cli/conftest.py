@@ -1,0 +1,69 @@
+"""Helpers for the command-line tests: the CLI in this process, or as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def cli(capsys):
+    """``cli("train", ...) -> (exit code, stdout, stderr)``, run in this process."""
+    def run(*args: str):
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run
+
+
+def proc_env(**extra: str) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **extra)
+    env.pop("SEQLM_FAULT", None)
+    env.update(extra)
+    return env
+
+
+def start(*args: str, env: dict | None = None, **kw) -> subprocess.Popen:
+    """The CLI as a real process (signals, permissions, terminals)."""
+    return subprocess.Popen([sys.executable, "-m", "cli.main", *map(str, args)], env=env or proc_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def one_sentence(err: str) -> bool:
+    lines = [line for line in err.strip().splitlines() if line]
+    return len(lines) == 1 and "Traceback" not in err and lines[0].startswith("seqlm-tui: ")
+
+
+@pytest.fixture(scope="session")
+def names_ckpt(tmp_path_factory) -> Path:
+    """A small MLP trained on names (300 steps), made once; tests copy it."""
+    import torch
+
+    from core import checkpoint
+    from core.presets import apply, config_for
+    from core.run import new_run
+    from core.train import Trainer
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    run = new_run(apply(config_for("names-fast"), {"train": {"steps": 300, "eval_every": 100}}))
+    for _ in Trainer(run, sample_count=0).events():
+        pass
+    torch.set_num_threads(before)
+    return checkpoint.save(run, tmp_path_factory.mktemp("ckpt") / "names.pt")
+
+
+@pytest.fixture
+def ckpt(names_ckpt, tmp_path) -> Path:
+    p = tmp_path / "names.pt"
+    shutil.copy(names_ckpt, p)
+    return p

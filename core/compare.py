@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from core import datacache
 from core.config import RunConfig, check_value, field_spec
 from core.errors import SeqlmError
 from core.history import downsample
@@ -74,8 +75,11 @@ def lr_comparison(cfg: RunConfig, lrs: list[float], steps: int,
     base.train.steps, base.train.epochs = steps, 0.0
     base.train.eval_every = max(1, math.ceil(steps / DEV_POINTS))
     validate(base)
-    if registry.get(base.model.model).trains_by_counting:
+    spec = registry.get(base.model.model)
+    if spec.trains_by_counting:
         raise SeqlmError("the count-based bigram has no learning rate; pick a neural model to compare rates.")
+    ds = datacache.load(base.data)
+    spec.check_size(base.model, len(ds.vocab), ds.pad)
     return _compare(base, rates, stop)
 
 

@@ -3,6 +3,7 @@
 Tests that need a fault at a precise moment (kill -9 in the middle of a save, a full disk after the data is
 written) set ``SEQLM_FAULT=point:action`` in the environment of the process they start, instead of racing
 the clock. Actions: ``wait`` (touch the file named by ``SEQLM_FAULT_MARK``, then sleep until killed),
+``hold`` (touch the mark, then wait until the file named by ``SEQLM_FAULT_RELEASE`` exists),
 ``enospc`` (raise "no space left on device"), ``truncate`` (cut the file being written, ``target``, in
 half: a write that went wrong without an error). Without the variable a point costs one dict lookup.
 """
@@ -22,12 +23,13 @@ def point(name: str, target=None) -> None:
     where, _, action = spec.partition(":")
     if where != name:
         return
-    if action == "wait":
+    if action in ("wait", "hold"):
         mark = os.environ.get("SEQLM_FAULT_MARK")
         if mark:
             Path(mark).write_text(name)
-        while True:
-            time.sleep(3600)
+        release = os.environ.get("SEQLM_FAULT_RELEASE") if action == "hold" else None
+        while not (release and Path(release).exists()):
+            time.sleep(0.01 if release else 3600)
     if action == "enospc":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     if action == "truncate" and target is not None:

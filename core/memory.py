@@ -126,8 +126,10 @@ def compare_memory(models: tuple[str, ...] | list[str] = ("elman", "lstm"),
     for n in lengths:
         check_value(field_spec("data", "memory_length"), n)
     check_value(field_spec("train", "steps"), steps)
+    vocab = datasets.memory(1, n_items=datasets.MIN_ITEMS).vocab  # the same alphabet at every length
     for m in models:  # every setting is checked before the first minute of training, not after it
-        validate(memory_config(m, lengths[0], steps, seed, **overrides))
+        cfg = validate(memory_config(m, lengths[0], steps, seed, **overrides))
+        registry.get(m).check_size(cfg.model, len(vocab), vocab.boundary)
     return _compare(models, lengths, steps, seed, stop, overrides)
 
 

@@ -75,8 +75,7 @@ class Run:
                 raise SeqlmError(f"the data at {ds.source} has a different vocabulary from this model's "
                                  f"({len(ds.vocab)} vs {len(self.vocab)} tokens); it was trained on other data.")
             self.dataset = ds
-            if isinstance(recorded, dict) and ds.file is not None:
-                self.dataset_info = dict(self.dataset_info, file=ds.file.to_dict(), source=ds.source)
+            self.dataset_info = ds.describe()
         return self.dataset
 
     def snapshot_model(self) -> LanguageModel:

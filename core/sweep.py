@@ -86,9 +86,10 @@ def suggest(lrs: list[float], smoothed: list[float]) -> float | None:
 
 
 class Sweep:
-    def __init__(self, run: Run, cfg: SweepConfig | None = None):
+    def __init__(self, run: Run, cfg: SweepConfig | None = None, stop: threading.Event | None = None):
+        """``stop`` (a worker's cancel event, say) ends the sweep at its next rate once set."""
         self.run, self.cfg = run, cfg or SweepConfig()
-        self._stop = threading.Event()
+        self._stop = stop if stop is not None else threading.Event()
 
     def stop(self) -> None:
         self._stop.set()

@@ -1,52 +1,180 @@
-"""Messages the background workers post to the app (thread-safe ``post_message``)."""
+"""One message class per fact the app's jobs report. Workers post them from their threads
+(``post_message`` is thread-safe); progress that only matters as its latest value replaces an older one
+still in the queue (``can_replace``) instead of queueing behind it.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
 
 from textual.message import Message
 
 
-class EngineEvent(Message):
-    """What core yields in a worker thread: a training or sweep event, a memory-task result
-    (core.memory.MemoryResult) or a learning-rate comparison's curve (core.compare.RunCurve)."""
+@dataclass
+class TrainStep(Message):
+    """The latest training step (core.events.Step); only the newest one matters."""
+    step: Any
+    paused: bool = False
 
-    def __init__(self, event, source: str) -> None:
-        super().__init__()
-        self.event = event
-        self.source = source  # "train", "sweep", "memory" or "compare"
-
-
-class DatasetLoaded(Message):
-    def __init__(self, key: tuple, dataset=None, error: str | None = None) -> None:
-        super().__init__()
-        self.key, self.dataset, self.error = key, dataset, error
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, TrainStep)
 
 
-class GenText(Message):
-    """Text streamed by the prompt pane's generator (one token at a time)."""
-
-    def __init__(self, text: str, probs: list | None = None, done: bool = False, error: str | None = None,
-                 boundary: bool = False):
-        super().__init__()
-        self.text, self.probs, self.done, self.error = text, probs, done, error
-        self.boundary = boundary  # the continuation ended with the end of an item (a whole name)
+@dataclass
+class TrainEval(Message):
+    """A dev evaluation (core.events.Eval)."""
+    eval: Any
 
 
-class ModelInsight(Message):
-    """What the insight views show of one model's weights (computed off the UI thread while it trains).
-
-    ``embedding``/``bigram`` are core.insight's EmbeddingMap / BigramTable, or None with a note saying why."""
-
-    def __init__(self, serial: int, step: int, embedding=None, embedding_note: str = "", bigram=None,
-                 bigram_note: str = "") -> None:
-        super().__init__()
-        self.serial, self.step = serial, step
-        self.embedding, self.embedding_note = embedding, embedding_note
-        self.bigram, self.bigram_note = bigram, bigram_note
+@dataclass
+class TrainHealth(Message):
+    """Gradient norms and tanh saturation right after an evaluation (core.insight.Health)."""
+    health: Any
 
 
-class JobDone(Message):
-    """A background comparison (``source`` "memory" or "compare") ended: finished, stopped or failed."""
+@dataclass
+class TrainSamples(Message):
+    """Samples drawn at an evaluation, each with where it comes from (None: not a lines dataset)."""
+    step: int
+    texts: list[str]
+    sources: list[str | None] = field(default_factory=list)
+    new_share: float | None = None
 
-    def __init__(self, source: str, stopped: bool = False, error: str | None = None) -> None:
-        super().__init__()
-        self.source, self.stopped, self.error = source, stopped, error
+
+@dataclass
+class TrainPaused(Message):
+    step: int
+
+
+@dataclass
+class TrainResumed(Message):
+    step: int
+
+
+@dataclass
+class TrainFinished(Message):
+    """A training run ended: all its steps (or stopped early, ``stopped``)."""
+    step: int
+    stopped: bool
+    result: dict
+
+
+@dataclass
+class TrainFailed(Message):
+    """A training run ended on an error a user can cause (one sentence; ``diverged`` keeps its weights)."""
+    step: int
+    message: str
+    diverged: bool = False
+
+
+@dataclass
+class RunAdopted(Message):
+    """The Train pane holds a new run (fresh from Setup, or loaded from a checkpoint)."""
+    run: Any
+    serial: int
+    label: str
+
+
+@dataclass
+class ModelReading(Message):
+    """What the insight views show of one model's weights (core.insight's EmbeddingMap / BigramTable, or
+    None with a note saying why), computed off the UI thread."""
+    run: Any
+    step: int
+    embedding: Any = None
+    embedding_note: str = ""
+    bigram: Any = None
+    bigram_note: str = ""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ModelReading) and message.run is self.run
+
+
+@dataclass
+class SweepPoint(Message):
+    point: Any
+
+
+@dataclass
+class SweepDone(Message):
+    done: Any
+
+
+@dataclass
+class SweepFailed(Message):
+    message: str
+
+
+@dataclass
+class RateCurve(Message):
+    """One finished run of the learning-rate comparison (core.compare.RunCurve)."""
+    curve: Any
+
+
+@dataclass
+class MemoryResult(Message):
+    """One (model, length) of the memory task (core.memory.MemoryResult)."""
+    result: Any
+
+
+@dataclass
+class ComparisonEnded(Message):
+    """The rate comparison or the memory task ended: ``kind`` "compare" or "memory"."""
+    kind: str
+    stopped: bool = False
+    error: str | None = None
+
+
+@dataclass
+class SummaryReady(Message):
+    """The Setup's dataset summary and parameter count, or why there is none (for the request numbered
+    ``request``: an older one that ends late is not shown)."""
+    request: int
+    text: str
+    problem: str | None = None
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SummaryReady)
+
+
+@dataclass
+class GenToken(Message):
+    """One streamed token of the Prompt's continuation, with the odds after it when they are shown."""
+    text: str
+    probs: list | None = None
+
+
+@dataclass
+class GenDone(Message):
+    """The continuation ended; ``boundary`` when it ended an item (a whole name)."""
+    boundary: bool = False
+    error: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class CheckpointSaved(Message):
+    path: Any
+    quiet: bool = False
+
+
+@dataclass
+class CheckpointLoaded(Message):
+    run: Any
+    path: Any
+
+
+@dataclass
+class CheckpointRows(Message):
+    """The checkpoint folder's listing (core.checkpoint.CheckpointInfo rows), newest first."""
+    folder: Any
+    infos: list
+
+
+@dataclass
+class JobState(Message):
+    """A pane's worker changed state. Textual's own Worker.StateChanged stays with the widget that started
+    the worker; this one goes on up to the app, which reports every failure in one place."""
+    worker: Any
+    state: Any

@@ -1,17 +1,21 @@
-"""Bench items that drive the app headless (pilot). They live with the app, so that core never imports
-textual."""
+"""Bench items that drive the app headless (Textual's pilot): training inside it against headless, the time
+from a key to the screen, start-up."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 from textual import events
 
+from core import checkpoint
 from core.presets import apply, config_for
 from core.run import new_run
 from core.train import Trainer
@@ -25,7 +29,8 @@ async def main():
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause(0)
         print(time.perf_counter() - t0, flush=True)
-        await pilot.pause(1.0)  # let the lazily mounted Setup form finish before the pilot tears the app down
+        while not (app.panes_in and app.train.run is not None):  # let it finish starting before teardown
+            await pilot.pause(0.05)
 asyncio.run(main())
 """
 
@@ -46,9 +51,9 @@ def startup(repeats: int = 3) -> tuple[float, float]:
     return statistics.median(app), statistics.median(base)
 
 
-def _cfg(steps: int):
+def _cfg(steps: int, eval_every: int = 10 ** 8):
     return apply(config_for("names-mlp-seed"), {"train": {"steps": steps, "schedule": "constant",
-                                                          "eval_every": 10 ** 8, "eval_cap": 1}})
+                                                          "eval_every": eval_every, "eval_cap": 1000}})
 
 
 def headless_rate(seconds: float) -> float:
@@ -65,6 +70,25 @@ def headless_rate(seconds: float) -> float:
     return rate
 
 
+async def _latencies(app, pilot, presses: int) -> list[float]:
+    """Milliseconds from a pane key arriving (as the terminal driver delivers it) to the pane having
+    switched and the screen one turn of the loop later."""
+    lat = []
+    tabs = app.query_one("#tabs")
+    for i in range(presses):
+        key, tab = ("f4", "sweep") if i % 2 == 0 else ("f3", "train")
+        t = time.perf_counter()
+        app.post_message(events.Key(key, None))
+        for _ in range(20000):
+            if tabs.active == tab:
+                break
+            await asyncio.sleep(0.0005)
+        await asyncio.sleep(0)
+        lat.append((time.perf_counter() - t) * 1000)
+        await pilot.pause(0.1)
+    return lat
+
+
 def app_rate_and_latency(seconds: float, presses: int = 20) -> tuple[float, list[float]]:
     from tui.app import SeqlmApp
 
@@ -73,29 +97,55 @@ def app_rate_and_latency(seconds: float, presses: int = 20) -> tuple[float, list
     async def main():
         app = SeqlmApp(_cfg(10 ** 8))
         async with app.run_test(size=(100, 30)) as pilot:
-            while app.current is None:
+            while not (app.panes_in and app.train.run is not None):
                 await pilot.pause(0.05)
-            await pilot.press("s")
+            app.post_message(events.Key("s", "s"))
             await pilot.pause(1.0)
-            a, t0 = app.current.step, time.perf_counter()
+            a, t0 = app.train.run.step, time.perf_counter()
             await pilot.pause(seconds)
-            result["rate"] = (app.current.step - a) / (time.perf_counter() - t0)
-            lat = []
-            tabs = app.query_one("#tabs")
-            for i in range(presses):
-                key, tab = ("f4", "sweep") if i % 2 == 0 else ("f3", "train")
-                t = time.perf_counter()
-                app._driver.send_message(events.Key(key, None))  # as the terminal driver delivers a key
-                for _ in range(4000):
-                    if tabs.active == tab:  # the key is handled: the pane switched
-                        break
-                    await asyncio.sleep(0.0005)
-                await asyncio.sleep(0)  # and one turn of the loop, in which the screen is redrawn
-                lat.append((time.perf_counter() - t) * 1000)
-                await pilot.pause(0.1)
-            result["latency"] = lat
-            app.action_stop()
+            result["rate"] = (app.train.run.step - a) / (time.perf_counter() - t0)
+            result["latency"] = await _latencies(app, pilot, presses)
+            app.train.stop()
             await pilot.pause(0.2)
 
     asyncio.run(main())
     return result["rate"], result["latency"]
+
+
+def autosave_latency(files: int = 500, presses: int = 40) -> tuple[list[float], int]:
+    """Key-to-screen while training with autosave on and ``files`` checkpoints in the folder: every new best
+    dev loss writes a checkpoint (in a worker) and the browser reads the folder again (cards only)."""
+    import os
+
+    from tui.app import SeqlmApp
+
+    folder = Path(tempfile.mkdtemp(prefix="seqlm-bench-"))
+    old = os.environ.get("SEQLM_CHECKPOINT_DIR")
+    os.environ["SEQLM_CHECKPOINT_DIR"] = str(folder)
+    result: dict = {}
+    try:
+        seed = checkpoint.save(new_run(_cfg(1)), folder / "seed-000.pt")
+        for i in range(1, files):
+            shutil.copy(seed, folder / f"seed-{i:03d}.pt")
+
+        async def main():
+            app = SeqlmApp(_cfg(10 ** 8, eval_every=100))  # a new best every ~40 ms: saves keep coming
+            async with app.run_test(size=(100, 30)) as pilot:
+                while not (app.panes_in and app.train.run is not None):
+                    await pilot.pause(0.05)
+                await pilot.click("#autosave")
+                app.post_message(events.Key("s", "s"))
+                await pilot.pause(1.0)
+                result["latency"] = await _latencies(app, pilot, presses)
+                result["saved"] = len(list(folder.glob("*-best.pt")))
+                app.train.stop()
+                await pilot.pause(0.3)
+
+        asyncio.run(main())
+    finally:
+        if old is None:
+            os.environ.pop("SEQLM_CHECKPOINT_DIR", None)
+        else:
+            os.environ["SEQLM_CHECKPOINT_DIR"] = old
+        shutil.rmtree(folder, ignore_errors=True)
+    return result["latency"], result["saved"]

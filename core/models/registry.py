@@ -44,13 +44,18 @@ class ModelSpec:
         with torch.device("meta"):
             return self._make(cfg, vocab_size, 0 if pad is None else pad).num_params()
 
-    def build(self, cfg: ModelConfig, vocab_size: int, pad: int | None = 0) -> LanguageModel:
-        # Each size is within its bounds, yet together they can ask for billions of parameters
-        # (LSTM hidden 8192 x 32 layers): counted first on the meta device, which allocates nothing.
+    def check_size(self, cfg: ModelConfig, vocab_size: int, pad: int | None = 0) -> int:
+        """The parameter count, or one sentence if it is over the limit. Each size is within its bounds,
+        yet together they can ask for billions (LSTM hidden 8192 x 32 layers): counted on the meta
+        device, which allocates nothing."""
         n = self.count_params(cfg, vocab_size, pad)
         if n > MAX_PARAMS:
             raise SeqlmError(f"this {self.name} would have {n:,} parameters; the limit is {MAX_PARAMS:,} "
                              "(make it smaller: hidden, embedding, layers or block size).")
+        return n
+
+    def build(self, cfg: ModelConfig, vocab_size: int, pad: int | None = 0) -> LanguageModel:
+        n = self.check_size(cfg, vocab_size, pad)
         try:
             return self._make(cfg, vocab_size, 0 if pad is None else pad)
         except (RuntimeError, MemoryError) as err:

@@ -15,15 +15,10 @@ from rich.text import Text
 from textual.timer import Timer
 from textual.widget import Widget
 
-from core.textsafe import printable
+from core.fmt import cell_width, fit, token_label
 
 MAX_FPS = 20
 EIGHTHS = "▏▎▍▌▋▊▉"
-
-
-def token_label(token: str) -> str:
-    """A token as one short visible label: space, newline and tab would be invisible in a bar chart."""
-    return printable(token).replace(" ", "␣").replace("\n", "⏎").replace("\t", "⇥")
 
 
 def bar(fraction: float, width: int) -> str:
@@ -95,7 +90,7 @@ class Bars(Widget):
             return out
         items = self.items[:self.rows] if self.content_size.height else self.items
         labels = [token_label(label) for label, _ in items]
-        lw = min(max(len(s) for s in labels), 22)
+        lw = min(max(cell_width(s) for s in labels), 22)
         values = [self.fmt(v) for _, v in items]
         vw = max(len(v) for v in values)
         width = max(4, (self.content_size.width or 40) - lw - vw - 2)
@@ -103,7 +98,8 @@ class Bars(Widget):
         for label, value, shown in zip(labels, (v for _, v in items), values):
             out.append("\n")
             # a long name keeps its end ("…0.attn.weight"): that is where layer names differ
-            out.append(f"{label if len(label) <= lw else '…' + label[1 - lw:]:>{lw}} ")
+            shown_label = label if cell_width(label) <= lw else "…" + label[1 - lw:]
+            out.append(fit(shown_label, lw, ">") + " ")
             out.append(f"{bar(value / top, width):<{width}}", style="bold")
             out.append(f" {shown}")
         return out

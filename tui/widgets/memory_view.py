@@ -21,6 +21,7 @@ from tui.widgets.compare_view import parse_steps
 DEFAULT_MODELS = "elman lstm"
 DEFAULT_LENGTHS = " ".join(str(n) for n in memory.DEFAULT_LENGTHS)
 DEFAULT_STEPS = memory.DEFAULT_STEPS
+DEFAULT_HIDDEN = memory.MEMORY_DEFAULTS["model"]["hidden"]
 MARKERS = ("hd", "dot", "x", "+", "o", "*")
 INTRO = ("m trains each model on the memory task (recall the first symbol) at each length, same seed and "
          "steps, and plots the test accuracy against the length; x stops.")
@@ -67,16 +68,19 @@ class MemoryView(Vertical):
             yield Label(" steps ")
             yield Input(str(DEFAULT_STEPS), id="memory-steps", compact=True,
                         tooltip="training steps per model and length")
+            yield Label(" hidden ")
+            yield Input(str(DEFAULT_HIDDEN), id="memory-hidden", compact=True, tooltip="hidden size of every model")
         yield Static(Text(INTRO), id="memory-status")
         with Horizontal(id="memory-body"):
             yield DataTable(id="memory-table", cursor_type="none", zebra_stripes=True)
             yield PlotextPlot(id="memory-chart")
 
-    def read_settings(self) -> tuple[list[str], list[int], int]:
+    def read_settings(self) -> tuple[list[str], list[int], int, int]:
         models = parse_models(self.query_one("#memory-models", Input).value)
         lengths = parse_lengths(self.query_one("#memory-lengths", Input).value)
         steps = parse_steps(self.query_one("#memory-steps", Input).value, 1, 1_000_000, "steps")
-        return models, lengths, steps
+        hidden = parse_steps(self.query_one("#memory-hidden", Input).value, 1, 8192, "hidden size")
+        return models, lengths, steps, hidden
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -46,6 +46,11 @@ class Transcript(VerticalScroll, can_focus=False):
         self._text = self._block = None
         self._add(Text(printable(text)), "note")
 
+    def echo(self, line: str) -> None:
+        """A command as typed, so the transcript shows what each answer answers."""
+        self._text = self._block = None
+        self._add(Text("> " + printable(line), style="bold"), "command")
+
     def begin(self, prompt: str) -> None:
         """A new exchange: the prompt, then ``append`` adds the continuation as it comes."""
         self._text = Text("> ", style="bold")

@@ -1,8 +1,11 @@
-"""Prompt: a REPL that streams the model's continuation one token at a time, keeping the state."""
+"""Prompt: a REPL that streams the model's continuation one token at a time, keeping the state.
+
+The continuation runs in a worker (group "generate"): it takes its copy of the weights there, feeds the
+prompt and streams; Escape cancels the worker. Lines typed meanwhile wait for it, in order.
+"""
 
 from __future__ import annotations
 
-import threading
 import time
 
 from textual import work
@@ -10,18 +13,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input
+from textual.worker import WorkerState, get_current_worker
 
 from core.errors import SeqlmError
-from core.generate import Generator, Sampling, render
+from core.generate import TINY_TEMPERATURE, Generator, Sampling, render
+from core.novelty import NEW
 from core.textsafe import printable
-from tui.messages import GenText
+from tui.jobs import ReportsJobs
+from tui.messages import GenDone, GenToken
 from tui.widgets.bars import Bars
 from tui.widgets.history_input import HistoryInput
 from tui.widgets.transcript import Transcript
 
 COMMANDS = [
     ("/reset", "forget the state (start a new conversation)"),
-    ("/temp X", "sampling temperature (e.g. 0.8)"),
+    ("/temp X", "sampling temperature (e.g. 0.8); sampling, not greedy"),
     ("/topk K", "sample among the K most likely tokens (0: all)"),
     ("/greedy", "always take the most likely token (again to switch off)"),
     ("/len N", "tokens to generate per prompt"),
@@ -29,18 +35,18 @@ COMMANDS = [
     ("/probs", "show or hide the next-token odds panel (it follows every generated token)"),
     ("/help", "this list"),
 ]
-HELP = ("commands:\n" + "\n".join(f"  {c:<12}  {what}" for c, what in COMMANDS)
+HELP = ("commands:\n" + "\n".join(f"  {c:<9} {what}" for c, what in COMMANDS)
         + "\nEnter on an empty line continues from the current state; Escape stops a continuation.")
 
 MAX_CONTEXT = 4000  # characters of the conversation replayed into new weights (see ``_replay``)
 
 
-class PromptPane(Vertical):
+class PromptPane(ReportsJobs, Vertical):
     BINDINGS = [Binding("escape", "stop_stream", "Stop generating", show=False)]
 
     def __init__(self, source, **kw) -> None:
-        """``source()`` returns (tag, vocab, snapshot) for the current model; a new tag means new weights,
-        ``snapshot()`` a copy of them."""
+        """``source()`` returns (tag, vocab, snapshot, novelty) for the current model; a new tag means new
+        weights, ``snapshot()`` a copy of them (called in the worker)."""
         super().__init__(**kw)
         self.source = source
         self.sampling = Sampling(temperature=1.0)
@@ -51,12 +57,12 @@ class PromptPane(Vertical):
         self.odds_k = 8  # next tokens in the odds panel: as many as fit (set on resize)
         self.gen: Generator | None = None
         self.tag = None
-        self._cancel = threading.Event()
         self._queued: list[str] = []  # lines submitted while a continuation was streaming
-        self.busy = False
         self.updates = 0
-        # What the generator has seen since the last reset, to replay it into newer weights.
-        self.context: list[str] = []
+        self.ended_item = False  # the last continuation ended an item (a name): the next starts afresh
+        self.novelty, self.novelty_of = None, None
+        self.item = ""  # the item (a name) being written, prompt and continuation, for where it comes from
+        self.context: list[str] = []  # what the generator has seen since the last reset, to replay it
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="prompt-body"):
@@ -78,21 +84,32 @@ class PromptPane(Vertical):
         """Everything in the output (for tests and copy)."""
         return self.transcript.plain
 
+    @property
+    def busy(self) -> bool:
+        return any(w.node is self and w.group == "generate" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+                   for w in self.app.workers)
+
     def say(self, text: str) -> None:
         self.transcript.say(text)
+
+    def forget_model(self) -> None:
+        """Another model replaced the one talked to (a new run, a checkpoint, another dataset)."""
+        self.tag = None
+        self._update_probs([])
 
     # -- commands ------------------------------------------------------------------------------
     def command(self, line: str) -> None:
         word, _, arg = line[1:].partition(" ")
         word = word.lower()
         arg = arg.strip()
+        self.transcript.echo(line)
         try:
             if word == "help":
                 self.say(HELP)
             elif word == "reset":
                 if self.gen is not None:
                     self.gen.reset()
-                self.context = []
+                self.context, self.ended_item, self.item = [], False, ""
                 self.say("(state reset)")
                 self._update_probs()
             elif word == "temp":
@@ -100,10 +117,11 @@ class PromptPane(Vertical):
                 s = Sampling(t, self.sampling.top_k, False)
                 s.check()
                 self.sampling = s
-                self.say(f"(temperature {t:g}, sampling)")
+                tiny = " (so small that it takes the most likely token)" if t < TINY_TEMPERATURE else ""
+                self.say(f"(temperature {t:g}, sampling{tiny})")
             elif word == "topk":
                 k = int(arg)
-                s = Sampling(self.sampling.temperature, k, False)
+                s = Sampling(self.sampling.temperature, k, self.sampling.greedy)
                 s.check()
                 self.sampling = s
                 self.say(f"(top-k {k})" if k else "(top-k off)")
@@ -143,7 +161,7 @@ class PromptPane(Vertical):
         panel = self.query_one("#prompt-probs", Bars)
         self.odds_k = panel.rows if panel.content_size.height else self.odds_k
         if top is None:
-            top = self.gen.top(self.odds_k) if self.gen is not None else []
+            top = self.gen.top(self.odds_k) if self.gen is not None and self.tag is not None else []
         panel.show(top)
 
     def on_resize(self) -> None:
@@ -155,7 +173,7 @@ class PromptPane(Vertical):
         event.stop()
         if self.busy:  # finish (cut short) the running continuation first: it owns the generator's state
             self._queued.append(event.value)
-            self._cancel.set()
+            self.action_stop_stream()
             return
         self.handle(event.value)
 
@@ -166,7 +184,9 @@ class PromptPane(Vertical):
             self.submit(line)
 
     def action_stop_stream(self) -> None:
-        self._cancel.set()
+        for w in self.app.workers:
+            if w.node is self and w.group == "generate":
+                w.cancel()
 
     def _sep(self, vocab) -> str:
         return " " if vocab.kind == "numbers" else ""
@@ -179,61 +199,71 @@ class PromptPane(Vertical):
                 text = text.partition(" ")[2]  # not half a number
         return text
 
-    def _replay(self, gen: Generator) -> bool:
-        """Feed the conversation so far into a generator over newer weights: the context carries."""
-        try:
-            gen.feed(self._context_text(gen.vocab))
-        except SeqlmError:
-            return False  # another vocabulary (a checkpoint of other data): start afresh
-        return True
-
     def submit(self, prompt: str) -> None:
-        tag, vocab, snapshot = self.source()
+        tag, vocab, snapshot, novelty = self.source()
         if tag is None:
             self.say("no model yet: train one (s) or load a checkpoint first.")
             return
+        self.transcript.begin(prompt)
+        self.updates = 0
+        self.stream(tag, vocab, snapshot, novelty, prompt)
+
+    @work(thread=True, group="generate", exit_on_error=False)
+    def stream(self, tag, vocab, snapshot, novelty, prompt: str) -> None:
+        """A prompt's problem (a character the model does not know, nothing to continue from) is said in
+        the transcript, where the user is looking."""
+        try:
+            self._stream(tag, vocab, snapshot, novelty, prompt)
+        except SeqlmError as err:
+            self.post_message(GenDone(error=str(err)))
+
+    def _stream(self, tag, vocab, snapshot, novelty, prompt: str) -> None:
+        cancel = get_current_worker().cancelled_event
+        note = None
         if tag != self.tag or self.gen is None:
             gen = Generator(snapshot(), vocab, self.sampling, seed=self.seed)
             if self.gen is not None and self.context:
-                if self._replay(gen):
-                    self.say("(the weights changed: the conversation so far was replayed into them)")
-                else:
+                try:
+                    gen.feed(self._context_text(vocab))  # the conversation carries into the newer weights
+                    note = "(the weights changed: the conversation so far was replayed into them)"
+                except SeqlmError:
                     self.context = []
-                    self.say("(another model: state reset)")
-            self.gen, self.tag = gen, tag
+                    note = "(another model: state reset)"
+            self.gen, self.tag, self.item = gen, tag, ""
+            if self.novelty_of != tag[0]:  # once per run: it reads every item of the data
+                self.novelty, self.novelty_of = (novelty() if novelty is not None else None), tag[0]
+        gen = self.gen
+        gen.sampling = self.sampling
+        if self.ended_item and vocab.boundary is not None:
+            gen.reset()  # the last item is complete: what follows starts a new one from its start state
+            self.context, self.ended_item, self.item = [], False, ""
         try:
-            self.gen.feed(prompt)
+            gen.feed(prompt)
         except SeqlmError as err:
-            self.transcript.begin(prompt)
-            self.transcript.end()
-            self.say(str(err))
+            self.post_message(GenDone(error=str(err), note=note))
             return
+        if not gen.ready:
+            raise SeqlmError("type a prompt first: this model needs at least one token to continue from.")
         if prompt:
             self.context.append(prompt)
-        self._update_probs()  # the odds after the prompt, before the first generated token
-        self.transcript.begin(prompt)
-        self.updates = 0
-        self._cancel = threading.Event()
-        self.busy = True
-        self.stream(self.gen, self.length, self._cancel, first=not prompt)
+        self.post_message(GenToken("", gen.top(self.odds_k) if self.show_probs else None))
+        self.item += prompt
+        tok = None
+        for i, tok in enumerate(gen.stream(self.length)):
+            text = "" if tok == vocab.boundary else render(vocab, [tok], first=not prompt and i == 0)
+            self.item += text
+            self.post_message(GenToken(text, gen.top(self.odds_k) if self.show_probs else None))
+            if cancel.is_set():
+                break
+            if self.delay:
+                time.sleep(self.delay)
+        ended = vocab.boundary is not None and tok == vocab.boundary
+        if ended and self.novelty is not None:
+            where = self.novelty.where(self.item)
+            note = (note + " " if note else "") + ("(new: not in the data)" if where == NEW else f"({where})")
+        self.post_message(GenDone(boundary=ended, note=note))
 
-    @work(thread=True, group="generate")
-    def stream(self, gen: Generator, n: int, cancel: threading.Event, first: bool) -> None:
-        vocab, tok = gen.vocab, None
-        try:
-            for i, tok in enumerate(gen.stream(n)):
-                text = "" if tok == vocab.boundary else render(vocab, [tok], first=first and i == 0)
-                self.post_message(GenText(text, gen.top(self.odds_k) if self.show_probs else None))
-                if cancel.is_set():
-                    break
-                if self.delay:
-                    time.sleep(self.delay)
-        except SeqlmError as err:
-            self.post_message(GenText("", done=True, error=str(err)))
-            return
-        self.post_message(GenText("", done=True, boundary=vocab.boundary is not None and tok == vocab.boundary))
-
-    def on_gen_text(self, msg: GenText) -> None:
+    def on_gen_token(self, msg: GenToken) -> None:
         msg.stop()
         if msg.text:
             self.transcript.append(msg.text)
@@ -243,13 +273,26 @@ class PromptPane(Vertical):
                 self.context = [self._context_text(self.gen.vocab)]
         if msg.probs is not None:
             self._update_probs(msg.probs)
-        if msg.done:
-            self.busy = False
+
+    def on_gen_done(self, msg: GenDone) -> None:
+        msg.stop()
+        self.transcript.end()
+        if msg.boundary:
+            self.ended_item = True
+        if msg.error:
+            self.say(msg.error)
+        if msg.note:
+            self.say(msg.note)
+        self._update_probs()
+
+    def on_worker_state_changed(self, event) -> None:
+        if event.worker.node is not self or event.worker.group != "generate":
+            return
+        if event.state == WorkerState.ERROR:
             self.transcript.end()
-            if msg.boundary:
-                self.context = []  # the item (a name) is complete: what follows starts a new one
-            if msg.error:
-                self.say(msg.error)
-            self._update_probs()
-            while self._queued and not self.busy:
-                self.handle(self._queued.pop(0))
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self.call_after_refresh(self._next_queued)
+
+    def _next_queued(self) -> None:
+        if self._queued and not self.busy:
+            self.handle(self._queued.pop(0))

@@ -1,25 +1,35 @@
-"""Sweep: the learning-rate range test, loss against log10 lr, the suggestion marked."""
+"""Sweep: the learning-rate range test, loss against log10 lr, the suggestion and its rule marked."""
 
 from __future__ import annotations
 
 import math
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.widgets import Input, Label, ProgressBar, Static
+from textual.worker import WorkerState, get_current_worker
 from textual_plotext import PlotextPlot
 
 from core import events as ev
+from core.config import RunConfig
 from core.errors import SeqlmError
-from core.sweep import SweepConfig
+from core.run import new_run
+from core.sweep import RULE, Sweep, SweepConfig
+from tui.jobs import ReportsJobs
+from tui.messages import SweepDone, SweepFailed, SweepPoint
 from tui.widgets.loss_chart import log_ticks
 
 INTRO = ("Press w to run the learning-rate range test: a fresh model from Setup takes one minibatch per rate, "
          "from the smallest to the largest; u then puts the suggested rate into Setup.")
+REDRAW_S = 0.4
 
 
-class SweepPane(Vertical):
+class SweepPane(ReportsJobs, Vertical):
+    running = reactive(False, bindings=True)
+
     def __init__(self, cfg: SweepConfig | None = None, **kw) -> None:
         super().__init__(**kw)
         self.defaults = cfg or SweepConfig()
@@ -27,13 +37,14 @@ class SweepPane(Vertical):
         self.losses: list[float] = []
         self.smoothed: list[float] = []
         self.suggested: float | None = None
+        self.status = INTRO
         self.dirty = False
 
     def compose(self) -> ComposeResult:
         yield PlotextPlot(id="sweep-chart")
         with Horizontal(id="sweep-settings"):
             d = self.defaults
-            yield Label("rates from ")
+            yield Label("rates ")
             yield Input(f"{d.lr_min:g}", id="sweep-lr-min", compact=True, tooltip="smallest learning rate")
             yield Label(" to ")
             yield Input(f"{d.lr_max:g}", id="sweep-lr-max", compact=True, tooltip="largest learning rate")
@@ -42,6 +53,9 @@ class SweepPane(Vertical):
             yield Label(" steps")
         yield ProgressBar(total=100, show_eta=False, id="sweep-progress")
         yield Static(Text(INTRO), id="sweep-status")
+
+    def on_mount(self) -> None:
+        self.set_interval(REDRAW_S, self.tick)
 
     def read_config(self) -> SweepConfig:
         """The settings typed in the pane, checked (SeqlmError with one sentence otherwise)."""
@@ -57,31 +71,74 @@ class SweepPane(Vertical):
         cfg.check()
         return cfg
 
-    def start(self, total: int) -> None:
+    # -- the job -------------------------------------------------------------------------------------
+    def start(self, cfg: RunConfig) -> None:
+        """Sweep a fresh model from ``cfg``, as ``seqlm-tui sweep`` does: the rate is for training from the
+        start, and a trained model's curve (already near its floor) says little about it."""
+        scfg = self.read_config()  # SeqlmError: the caller shows it
         self.lrs, self.losses, self.smoothed, self.suggested = [], [], [], None
-        self.query_one(ProgressBar).update(total=total, progress=0)
+        self.query_one(ProgressBar).update(total=scfg.steps, progress=0)
         self.set_status("sweeping... (x stops)")
+        self.running = True
         self.dirty = True
+        self.sweep_worker(cfg, scfg)
 
-    def on_point(self, e: ev.SweepPoint) -> None:
+    @work(thread=True, group="sweep", exit_on_error=False)
+    def sweep_worker(self, cfg: RunConfig, scfg: SweepConfig) -> None:
+        sweep = Sweep(new_run(cfg), scfg, stop=get_current_worker().cancelled_event)
+        for e in sweep.events():
+            if isinstance(e, ev.SweepPoint):
+                self.post_message(SweepPoint(e))
+            elif isinstance(e, ev.SweepDone):
+                self.post_message(SweepDone(e))
+            elif isinstance(e, ev.Error):
+                self.post_message(SweepFailed(e.message))
+
+    def stop(self) -> bool:
+        workers = [w for w in self.app.workers if w.node is self and w.group == "sweep"
+                   and w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+        for w in workers:
+            w.cancel()
+        return bool(workers)
+
+    def on_worker_state_changed(self, event) -> None:
+        if event.worker.node is self and event.state in (WorkerState.SUCCESS, WorkerState.ERROR,
+                                                         WorkerState.CANCELLED):
+            self.running = False
+            if event.state == WorkerState.ERROR:
+                self.set_status(f"the sweep could not run: {event.worker.error}")
+
+    def on_sweep_point(self, msg: SweepPoint) -> None:
+        msg.stop()
+        e = msg.point
         self.lrs.append(e.lr)
         self.losses.append(e.loss)
         self.smoothed.append(e.smooth)
         self.query_one(ProgressBar).update(total=e.total, progress=e.index)
         self.dirty = True
 
-    def on_done(self, e: ev.SweepDone) -> None:
+    def on_sweep_done(self, msg: SweepDone) -> None:
+        msg.stop()
+        e = msg.done
         self.lrs, self.losses, self.smoothed, self.suggested = e.lrs, e.losses, e.smoothed, e.suggested_lr
         why = {"diverged": "stopped early: the loss diverged", "done": "tried every rate",
                "stopped": "stopped"}.get(e.reason, e.reason)
-        tip = (f"suggested learning rate {e.suggested_lr:.3g} (steepest descent of the smoothed loss, the red "
-               "line); press u to use it" if e.suggested_lr else "no suggestion: the curve never falls")
+        tip = (f"suggested learning rate {e.suggested_lr:.3g} (the vertical line; rule: {RULE}). u uses it"
+               if e.suggested_lr else "no suggestion: the curve never falls")
         self.set_status(f"{why}, {len(e.lrs)} rates. {tip}")
         self.dirty = True
         self.redraw_if_dirty()
 
+    def on_sweep_failed(self, msg: SweepFailed) -> None:
+        self.set_status(msg.message)
+
     def set_status(self, text: str) -> None:
+        self.status = text
         self.query_one("#sweep-status", Static).update(Text(text))
+
+    def tick(self) -> None:
+        if self.is_on_screen:
+            self.redraw_if_dirty()
 
     def redraw_if_dirty(self) -> None:
         if not self.dirty:

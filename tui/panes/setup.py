@@ -1,4 +1,9 @@
-"""Setup: dataset, model and hyperparameters, with per-field validation and a live summary."""
+"""Setup: dataset, model and hyperparameters, with per-field validation and a live summary.
+
+The fields shown are the ones the chosen setup uses (``core.rules``, the same rules that make the command
+line refuse a flag that would do nothing). The summary (dataset sizes, parameter count) is worked out by a
+worker: loading a dataset may download it, and no file is read on the interface's thread.
+"""
 
 from __future__ import annotations
 
@@ -6,47 +11,37 @@ import asyncio
 from dataclasses import replace
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.lazy import Lazy
 from textual.message import Message
 from textual.widgets import Label, Static
 
+from core import datacache, datafiles
 from core.config import ModelConfig, RunConfig
 from core.errors import SeqlmError
 from core.models import registry
-from core.rules import validate
+from core.rules import used, validate
+from tui.jobs import ReportsJobs
+from tui.messages import SummaryReady
 from tui.widgets.config_form import ConfigForm
 
 MODEL_NAMES = tuple(registry.MODELS)
+SUMMARY_DELAY_S = 0.05
 
 
-def _stream(v: dict) -> bool:
-    d = v["data"]
-    return d.get("dataset") == "timemachine" or (d.get("dataset") == "file" and d.get("mode") == "stream")
-
-
-# When a field matters (the others always do); keyed "section.field", given the form's current values.
-RELEVANT = {
-    "data.file": lambda v: v["data"].get("dataset") == "file",
-    "data.mode": lambda v: v["data"].get("dataset") == "file",
-    "data.memory_length": lambda v: v["data"].get("dataset") == "memory",
-    "data.num_steps": _stream,
-    "data.partition": _stream,
-    "model.emb": lambda v: not v["model"].get("one_hot", False),
-    "train.momentum": lambda v: v["train"].get("optimizer") == "momentum",
-    "train.decay_at": lambda v: v["train"].get("schedule") == "step",
-    "train.warmup": lambda v: v["train"].get("schedule") == "cosine",
-}
-
-
-class SetupPane(VerticalScroll):
+class SetupPane(ReportsJobs, VerticalScroll):
     class Changed(Message):
         """The configuration in the form changed (valid or not)."""
 
     def __init__(self, cfg: RunConfig, **kw) -> None:
         super().__init__(**kw)
         self.cfg = cfg.copy()
+        self.summary_text = ""
+        self.problem: str | None = None
+        self.summary_request = 0
+        self.summary_timer = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="setup-summary")
@@ -71,6 +66,7 @@ class SetupPane(VerticalScroll):
         self.query_one("#setup-problem", Label).display = False
         self._form_lock = asyncio.Lock()
         self._load_lock = asyncio.Lock()  # presets chosen in quick succession load one after the other
+        self.summarise()
 
     async def _show_model_form(self, model: ModelConfig, force: bool = False) -> None:
         """Swap in the hyperparameter form of ``model`` (once: a preset load and the model Select's
@@ -88,31 +84,38 @@ class SetupPane(VerticalScroll):
 
     @property
     def ready(self) -> bool:
-        """True once the lazily mounted form is in, every field's control included: a widget counts as
-        mounted only after its children are (its Form rows are in the DOM before their controls are)."""
+        """True once the lazily mounted form is in, every field's control included."""
         found = self.query("#setup-form")
         return bool(found) and found.first().is_mounted
 
+    def _values(self) -> RunConfig | None:
+        """The form's values as a config (each field's last valid value), valid as a whole or not."""
+        forms = {f.id: f for f in self.query(ConfigForm)}
+        if not {"form-data", "form-model-name", "form-model", "form-train"} <= forms.keys():
+            return None  # the model form is being swapped; the swap syncs again
+        name = forms["form-model-name"].collect()["model"]
+        return RunConfig(replace(self.cfg.data, **forms["form-data"].collect()),
+                         replace(registry.defaults_for(name), **forms["form-model"].collect()),
+                         replace(self.cfg.train, **forms["form-train"].collect()))
+
     def _sync_visibility(self) -> None:
-        """Show only the fields that matter for the values chosen (RELEVANT); a hidden field keeps its
-        last valid value and does not block the start."""
+        """Show only the fields the values chosen use; a hidden field keeps its last valid value and does
+        not block the start."""
         if not self.ready:
             return
-        forms = {f.id: f for f in self.query(ConfigForm)}
-        if not {"form-data", "form-model", "form-train"} <= forms.keys():
-            return  # the model form is being swapped; the swap syncs again
-        values = {"data": forms["form-data"].collect(), "train": forms["form-train"].collect(),
-                  "model": forms["form-model"].collect()}
-        for form in forms.values():
+        cfg = self._values()
+        if cfg is None:
+            return
+        for form in self.query(ConfigForm):
             for row in form.rows():
-                rule = RELEVANT.get(row.key)
-                row.display = rule is None or rule(values)
+                row.display = row.f.name == "model" or used(cfg, row.key)
 
     async def on_config_form_edited(self, event: ConfigForm.Edited) -> None:
         if event.form.id == "form-model-name" and event.row.f.name == "model" and not event.row.error:
             await self._show_model_form(registry.defaults_for(event.row.value))
         self._sync_visibility()
         self.post_message(self.Changed())
+        self.summarise()
 
     # -- reading and writing the whole form ------------------------------------------------------
     def field_errors(self) -> list[str]:
@@ -125,12 +128,9 @@ class SetupPane(VerticalScroll):
         errors = self.field_errors()
         if errors:
             return None, errors[0]
-        data = self.query_one("#form-data", ConfigForm).collect()
-        name = self.query_one("#form-model-name", ConfigForm).collect()["model"]
-        model = self.query_one("#form-model", ConfigForm).collect()
-        train = self.query_one("#form-train", ConfigForm).collect()
-        cfg = RunConfig(replace(self.cfg.data, **data), replace(registry.defaults_for(name), **model),
-                        replace(self.cfg.train, **train))
+        cfg = self._values()
+        if cfg is None:
+            return None, "the model's fields are being shown; try again."
         try:
             validate(cfg)
         except SeqlmError as err:
@@ -149,6 +149,7 @@ class SetupPane(VerticalScroll):
             self.query_one("#form-train", ConfigForm).set_values(cfg.train)
             self._sync_visibility()
             self.post_message(self.Changed())
+            self.summarise()
 
     async def wait_ready(self) -> None:
         for _ in range(1000):  # at most 10 s (a busy machine); callers then meet the form as it is
@@ -161,9 +162,54 @@ class SetupPane(VerticalScroll):
             if row.f.name == "lr":
                 row.set_value(float(f"{lr:.3g}"))
         self.post_message(self.Changed())
+        self.summarise()
+
+    # -- the summary -------------------------------------------------------------------------------
+    def summarise(self) -> None:
+        """Ask for the summary of the form as it stands; a burst of edits (a preset fills thirty fields)
+        makes one request, a moment later."""
+        if self.summary_timer is None:
+            self.summary_timer = self.set_timer(SUMMARY_DELAY_S, self._summarise_now)
+
+    def _summarise_now(self) -> None:
+        self.summary_timer = None
+        cfg, problem = self.read()
+        if cfg is None:
+            self.show_summary("", problem)
+            return
+        if cfg.data.dataset in ("names", "timemachine") and not datafiles.is_available(cfg.data.dataset):
+            self.show_summary(f"downloading {cfg.data.dataset} (first use)...")
+        elif datacache.CACHE.peek(cfg.data) is None:
+            self.show_summary(f"loading {cfg.data.dataset}...")
+        self.summary_request += 1
+        self.summary_worker(cfg, self.summary_request)
+
+    @work(thread=True, exclusive=True, group="summary", exit_on_error=False)
+    def summary_worker(self, cfg: RunConfig, request: int) -> None:
+        try:
+            ds = datacache.load(cfg.data)
+        except SeqlmError as err:
+            self.post_message(SummaryReady(request, f"{cfg.data.dataset}: could not be loaded", str(err)))
+            return
+        spec = registry.get(cfg.model.model)
+        try:
+            params = spec.count_params(cfg.model, len(ds.vocab), ds.pad)
+        except SeqlmError as err:
+            self.post_message(SummaryReady(request, ds.summary(), str(err)))
+            return
+        big = params > registry.MAX_PARAMS
+        self.post_message(SummaryReady(request, f"{ds.summary()}\n{spec.title}: {params:,} parameters",
+                                       f"that is over the limit of {registry.MAX_PARAMS:,} parameters; make it "
+                                       "smaller." if big else None))
+
+    def on_summary_ready(self, msg: SummaryReady) -> None:
+        msg.stop()
+        if msg.request == self.summary_request:
+            self.show_summary(msg.text, msg.problem)
 
     def show_summary(self, text: str, problem: str | None = None) -> None:
-        self.query_one("#setup-summary", Static).update(Text(text) if isinstance(text, str) else text)
+        self.summary_text, self.problem = text, problem
+        self.query_one("#setup-summary", Static).update(Text(text))
         p = self.query_one("#setup-problem", Label)
         p.update(problem or "")
         p.display = bool(problem)

@@ -1,0 +1,127 @@
+"""The Setup pane: per-field errors, only the fields that matter, the summary, presets."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual.widgets import Input, Select
+
+from core.models import registry
+from tests.tui.conftest import counting, go, message, press, shown, started, train_to_end, type_text, until
+from tui.app import SeqlmApp
+from tui.widgets.config_form import FieldRow
+
+
+def row(app, key) -> FieldRow:
+    return next(r for r in app.setup.query(FieldRow) if r.key == key)
+
+
+async def open_setup(app, pilot) -> None:
+    await started(app, pilot)
+    await go(pilot, "f2")
+    await until(pilot, lambda: app.setup.ready, "the Setup form")
+
+
+async def type_into(pilot, app, key: str, text: str) -> None:
+    box = row(app, key).query_one(Input)
+    box.focus()
+    await until(pilot, lambda: app.focused is box, f"the {key} box")
+    box.value = ""  # as select-all and delete would leave it
+    if len(text) > 8:
+        box.insert_text_at_cursor(text)  # a paste
+    else:
+        await type_text(pilot, text)
+
+
+def summary(app) -> str:
+    return shown(app.query_one("#setup-summary"))
+
+
+async def test_bad_values_are_marked_at_the_field_and_block_the_start():
+    app = SeqlmApp(counting())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_setup(app, pilot)
+        lr = row(app, "train.lr")
+        error = lr.query_one(".field-error")
+        for typed, said in (("abc", "learning rate must be a number, not 'abc'"), ("-1", "greater than 0"),
+                            ("[bold]", "'[bold]'")):  # shown literally: no markup in messages
+            await type_into(pilot, app, "train.lr", typed)
+            await until(pilot, lambda said=said: error.display and said in shown(error), f"the error {said!r}")
+        app.set_focus(None)
+        await go(pilot, "f3")
+        await press(pilot, "s")
+        await until(pilot, lambda: app.active_pane == "setup" and "fix the setup first" in message(app),
+                    "being sent back to Setup")
+        assert app.train.state == "idle" and app.train.run.step == 0
+        await type_into(pilot, app, "train.lr", "0.02")
+        await until(pilot, lambda: not lr.error and not error.display, "the error to go")
+
+
+async def test_only_the_fields_the_setup_uses_are_shown_and_the_summary_follows():
+    app = SeqlmApp(counting())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_setup(app, pilot)
+        assert not row(app, "train.momentum").display and not row(app, "model.emb").display  # one-hot elman
+        row(app, "train.optimizer").query_one(Select).value = "momentum"
+        await until(pilot, lambda: row(app, "train.momentum").display, "momentum to show")
+        row(app, "model.model").query_one(Select).value = "mlp"
+        await until(pilot, lambda: "MLP" in summary(app), "the MLP's summary")
+        assert row(app, "model.block_size").value == 3 and row(app, "model.emb").display
+        await type_into(pilot, app, "model.hidden", "64")
+        expected = registry.get("mlp").count_params(replace(registry.defaults_for("mlp"), hidden=64), 128, 0)
+        await until(pilot, lambda: f"MLP (Bengio et al.): {expected:,} parameters" in summary(app), "the count")
+        # the count-based bigram has no optimizer, learning rate or steps
+        row(app, "model.model").query_one(Select).value = "bigram-counts"
+        await until(pilot, lambda: "Bigram (counts)" in summary(app), "the bigram's summary")
+        for key in ("train.optimizer", "train.lr", "train.steps", "train.clip", "data.batch_size"):
+            assert not row(app, key).display, key
+        assert row(app, "model.smoothing").display
+        row(app, "model.model").query_one(Select).value = "mlp"
+        await until(pilot, lambda: "MLP" in summary(app))
+        cfg, problem = app.setup.read()
+        assert problem is None and cfg.model.model == "mlp" and cfg.train.optimizer == "momentum"
+        app.set_focus(None)
+        await go(pilot, "f3")
+        await train_to_end(app, pilot)
+        assert app.train.run.cfg.model.model == "mlp" and app.train.run.cfg.train.optimizer == "momentum"
+
+
+async def test_a_model_invariant_is_reported_at_the_form():
+    app = SeqlmApp(counting())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_setup(app, pilot)
+        row(app, "model.model").query_one(Select).value = "transformer"
+        await until(pilot, lambda: "Transformer" in summary(app))
+        await type_into(pilot, app, "model.heads", "3")
+        problem = app.query_one("#setup-problem")
+        await until(pilot, lambda: problem.display and "divisible by heads 3" in shown(problem), "the problem")
+        assert app.setup.read()[0] is None
+
+
+async def test_changing_the_dataset_updates_the_summary_or_says_why_not(tmp_path):
+    missing = tmp_path / "nope.txt"
+    app = SeqlmApp(counting())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_setup(app, pilot)
+        row(app, "data.dataset").query_one(Select).value = "names"
+        await until(pilot, lambda: "names: vocabulary 27" in summary(app), "the names summary")
+        row(app, "data.dataset").query_one(Select).value = "file"
+        await type_into(pilot, app, "data.file", str(missing))
+        problem = app.query_one("#setup-problem")
+        await until(pilot, lambda: problem.display and "no such file" in shown(problem), "the file problem")
+
+
+async def test_presets_from_the_palette_fill_the_setup():
+    app = SeqlmApp(counting())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(app, pilot)
+        await press(pilot, "ctrl+p")
+        await type_text(pilot, "preset names-fast")
+        await press(pilot, "enter")
+        await until(pilot, lambda: app.active_pane == "setup" and "preset names-fast in Setup" in message(app),
+                    "the preset")
+        await until(pilot, lambda: app.setup.read()[0] is not None and app.setup.read()[0].data.batch_size == 512)
+        cfg = app.setup.read()[0]
+        assert (cfg.data.dataset, cfg.model.model, cfg.model.hidden, cfg.train.optimizer) == ("names", "mlp", 256,
+                                                                                               "adam")
+        assert row(app, "model.hidden").query_one(Input).value == "256"

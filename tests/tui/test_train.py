@@ -1,0 +1,164 @@
+"""The Train pane: one key trains, pause/stop, new runs, the data a run trains on, too-big models."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from core import checkpoint
+from core.presets import apply, config_for
+from tests.tui.conftest import counting, go, message, press, started, stats, train_to_end, until
+from tui.app import SeqlmApp
+
+
+def loss_in(text: str) -> float | None:
+    m = re.search(r"loss ([\d.]+)", text)
+    return float(m.group(1)) if m else None
+
+
+async def test_one_key_trains_the_chart_fills_and_the_loss_falls():
+    app = SeqlmApp(counting(600))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(app, pilot)
+        assert "Press s to start training" in stats(app) and app.active_pane == "train"
+        await train_to_end(app, pilot)
+        assert app.train.run.step == 600
+        assert re.search(r"finished at step 600 +loss [\d.]+ +dev [\d.]+", stats(app)), stats(app)
+        series = app.train.chart.series()
+        assert len(series["train"][0]) > 10 and len(series["dev"][0]) == 6
+        assert series["smoothed"][1][-1] < series["smoothed"][1][0] / 4
+        assert app.train.run.history.dev.values[-1] < 0.5  # counting is learnt
+        assert "samples at step 600" in str(app.train.samples.render())
+        assert "training finished at step 600" in message(app)
+
+
+async def test_pause_resume_and_stop_are_what_the_screen_says():
+    app = SeqlmApp(counting(10_000_000))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(app, pilot)
+        await press(pilot, "s")
+        await until(pilot, lambda: app.train.run.step > 0 and "training" in stats(app), "steps on screen")
+        await press(pilot, "s")
+        await until(pilot, lambda: app.train.state == "paused" and "paused at step" in stats(app), "the pause")
+        at = app.train.run.step
+        await press(pilot, "f4", "f3")  # anything that takes the app some turns of its loop
+        await until(pilot, lambda: app.active_pane == "train")
+        assert app.train.run.step == at and app.train.state == "paused"
+        await press(pilot, "s")
+        await until(pilot, lambda: app.train.run.step > at, "training to go on")
+        await press(pilot, "x")
+        await until(pilot, lambda: app.train.state == "idle" and "stopped at step" in stats(app), "the stop")
+        await press(pilot, "l")
+        await until(pilot, lambda: app.train.chart.log_y, "the log axis")
+
+
+async def test_n_builds_a_fresh_model_and_says_so():
+    app = SeqlmApp(counting(100))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(app, pilot)
+        await train_to_end(app, pilot)
+        trained = app.train.run
+        await press(pilot, "n")
+        await until(pilot, lambda: app.train.run is not trained, "a new run")
+        assert app.train.run.step == 0 and "a fresh model from Setup" in message(app)
+        assert "step 0" in stats(app)
+
+
+async def test_n_while_training_says_why_not():
+    app = SeqlmApp(counting(10_000_000))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(app, pilot)
+        await press(pilot, "s")
+        await until(pilot, lambda: app.train.state == "running")
+        run = app.train.run
+        await press(pilot, "n")
+        await until(pilot, lambda: "stop training (x) before starting a new run" in message(app), "the refusal")
+        assert app.train.run is run
+        await press(pilot, "x")
+        await until(pilot, lambda: app.train.state == "idle")
+
+
+async def set_field(app, pilot, key: str, value: str) -> None:
+    """Type a value into a Setup field, as a user does (focus it, select all, type)."""
+    from textual.widgets import Input
+
+    row = next(r for r in app.setup.query("FieldRow") if r.key == key)
+    control = row.control
+    control.focus()
+    await until(pilot, lambda: app.focused is control, f"focus on {key}")
+    if isinstance(control, Input):
+        control.value = value  # a paste: replaces what was there
+    else:
+        control.value = value
+    await until(pilot, lambda: str(row.value) == value or row.error, f"{key} to be read")
+
+
+async def test_memory_length_changes_reach_the_data_the_run_trains_on(tmp_path):
+    """Setup's memory length 40, train; then 5, n, train: each run trains on its own length, and what is
+    saved says so (the cached dataset is keyed by the whole data config)."""
+    cfg = apply(config_for("memory-lstm"), {"data": {"memory_length": 40}, "model": {"hidden": 16},
+                                             "train": {"steps": 20, "eval_every": 10}})
+    app = SeqlmApp(cfg)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(app, pilot)
+        await train_to_end(app, pilot)
+        first = app.train.run
+        assert first.cfg.data.memory_length == 40 and int(first.dataset.splits["dev"].lengths[0]) == 40 + 4
+        assert _samples(app) and all(len(s.split("?")[0]) == 40 for s in _samples(app))
+        await go(pilot, "f2")
+        await until(pilot, lambda: app.setup.ready)
+        await set_field(app, pilot, "data.memory_length", "5")
+        await press(pilot, "escape")
+        await go(pilot, "f3")
+        await press(pilot, "n")
+        await until(pilot, lambda: app.train.run is not first and app.train.run.step == 0, "the new run")
+        await train_to_end(app, pilot)
+        run = app.train.run
+        assert run.cfg.data.memory_length == 5 and int(run.dataset.splits["dev"].lengths[0]) == 5 + 4
+        assert _samples(app) and all(len(s.split("?")[0]) == 5 for s in _samples(app))
+        path = checkpoint.save(run, tmp_path / "m.pt")
+        assert checkpoint.load(path).cfg.data.memory_length == 5
+
+
+def _samples(app) -> list[str]:
+    lines = str(app.train.samples.render()).splitlines()[1:]
+    return [line.split("|")[0] for line in lines if "?" in line]
+
+
+BIG = {"model": {"model": "lstm", "hidden": 8192, "layers": 4}}
+
+
+@pytest.mark.parametrize("key", ["s", "n", "w", "r"])
+async def test_a_model_too_big_is_one_sentence_and_the_app_stays_up(key):
+    cfg = apply(config_for(None, "lstm"), {**BIG, "data": {"dataset": "counting"}})
+    app = SeqlmApp(counting(50))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(app, pilot)
+        await app.setup.load_config(cfg)
+        await until(pilot, lambda: "1,884" in app.setup.summary_text or "limit" in (app.setup.problem or ""),
+                    "the summary of the big model")
+        before = app.train.run
+        if key == "r":
+            await go(pilot, "f7")
+        await press(pilot, key)
+        await until(pilot, lambda: "the limit is 200,000,000" in message(app), "the one sentence")
+        assert "Traceback" not in message(app) and app.is_running
+        assert app.train.run is before and app.train.state == "idle"
+        # and the app goes on: a good setup trains
+        await app.setup.load_config(counting(30))
+        await go(pilot, "f3")
+        await train_to_end(app, pilot)
+        assert app.train.run.step == 30
+
+
+async def test_a_memory_task_too_big_is_one_sentence():
+    app = SeqlmApp(counting(50))
+    async with app.run_test(size=(120, 34)) as pilot:
+        await started(app, pilot)
+        await go(pilot, "f7")
+        app.insight.show_view("memory")
+        app.insight.memory.query_one("#memory-hidden").value = "8192"
+        await press(pilot, "m")
+        await until(pilot, lambda: "the limit is 200,000,000" in message(app), "the one sentence")
+        assert app.is_running and not app.insight.comparing

@@ -1,0 +1,92 @@
+"""Every action of the app, described once: its key, its word in the footer, its sentence in the help and
+its entry in the command palette all come from this table. Rebinding a key here changes all four."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str              # the binding's id
+    keys: str            # Textual key names, comma separated
+    action: str          # what runs: an App action, with its arguments
+    footer: str          # a word or two for the footer
+    help: str            # a sentence for the help screen (and the footer's tooltip)
+    palette: str = ""    # the command palette's entry ("" leaves it out)
+    show: bool = True    # in the footer (when it applies)
+    display: str = ""    # how the key is written, when Textual's name is not how a user says it
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("help", "f1,question_mark", "help", "Help", "this help: every key and prompt command",
+           "Help: keys and prompt commands", display="f1 ?"),
+    Action("start", "s", "start_pause", "Start/Pause", "start training the Setup's model; pause; resume",
+           "Start / pause / resume training"),
+    Action("stop", "x", "stop", "Stop",
+           "stop training (the weights so far stay) or the sweep; on the Insight pane, its comparison",
+           "Stop training, the sweep or a comparison"),
+    Action("new", "n", "new_run", "New run",
+           "a fresh model from Setup replaces the current run (save it first if you want it)",
+           "New run: a fresh model from Setup"),
+    Action("sweep", "w", "sweep", "Sweep", "run the learning-rate range test on a fresh model from Setup",
+           "Run the learning-rate sweep"),
+    Action("use-lr", "u", "use_lr", "Use LR", "put the sweep's suggested learning rate into Setup (Sweep pane)",
+           "Use the suggested learning rate"),
+    Action("log-y", "l", "log_y", "Log y", "log-scale loss axis on the Train chart (Train pane)",
+           "Toggle log-scale loss axis"),
+    Action("save", "ctrl+s", "save", "Save", "save a checkpoint (a name in the checkpoint folder)",
+           "Save a checkpoint"),
+    Action("memory", "m", "memory", "Memory",
+           "memory task: train Elman RNN and LSTM at several lengths, plot recall accuracy (Insight/Memory)",
+           "Memory task: Elman RNN vs LSTM accuracy against sequence length"),
+    Action("rates", "r", "lr_compare", "Rates",
+           "train the Setup's model at each learning rate listed and overlay the curves (Insight/Compare)",
+           "Compare learning rates: train the Setup's model at several rates"),
+    Action("view-prev", "left_square_bracket", "insight_view(-1)", "Prev view",
+           "previous Insight view", show=False, display="["),
+    Action("view-next", "right_square_bracket", "insight_view(1)", "View",
+           "next Insight view (Embeddings, Bigram, Health, Neurons, Attention, Compare, Memory)", display="]"),
+    Action("pane-setup", "1,f2", "show('setup')", "Setup", "Setup pane: data, model, hyperparameters",
+           "Go to Setup", show=False, display="f2 1"),
+    Action("pane-train", "2,f3", "show('train')", "Train", "Train pane: loss chart, progress, samples",
+           "Go to Train", show=False, display="f3 2"),
+    Action("pane-sweep", "3,f4", "show('sweep')", "Sweep pane", "Sweep pane: learning-rate range test",
+           "Go to Sweep", show=False, display="f4 3"),
+    Action("pane-prompt", "4,f5", "show('prompt')", "Prompt", "Prompt pane: talk to the model",
+           "Go to Prompt", show=False, display="f5 4"),
+    Action("pane-checkpoints", "5,f6", "show('checkpoints')", "Checkpoints",
+           "Checkpoints pane: browse and load (Enter)", "Load a checkpoint (browser)", show=False, display="f6 5"),
+    Action("pane-insight", "6,f7", "show('insight')", "Insight",
+           "Insight pane: embeddings, bigram table, health, neurons, attention, run comparison, memory task",
+           "Insight: look inside the model, compare runs", show=False, display="f7 6"),
+    Action("quit", "ctrl+q", "quit", "Quit", "quit (asks first while something is running)", "Quit"),
+)
+
+BY_ACTION = {a.action.split("(")[0]: a for a in ACTIONS}
+
+# Keys that belong to a pane's own widgets, listed in the help as they are not in the table above.
+LOCAL_KEYS: tuple[tuple[str, str], ...] = (
+    ("ctrl+p", "command palette: every action above, and the presets"),
+    ("tab", "next field or control; shift+tab goes back"),
+    ("up/down", "prompt history (in the prompt line)"),
+    ("left/right", "Insight views, when their tabs have the focus"),
+    ("space", "tick or untick a run (Insight/Compare list)"),
+    ("escape", "stop a continuation (Prompt); close a dialog"),
+)
+
+
+def bindings() -> list[Binding]:
+    return [Binding(a.keys, a.action, a.footer, show=a.show, key_display=a.display.split(" ")[0] or None,
+                    tooltip=a.help, id=a.id) for a in ACTIONS]
+
+
+def key_text(a: Action) -> str:
+    names = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}
+    return a.display or " ".join(names.get(k, k) for k in a.keys.split(","))
+
+
+def help_rows() -> list[tuple[str, str]]:
+    return [(key_text(a), a.help) for a in ACTIONS] + list(LOCAL_KEYS)

@@ -1,0 +1,1 @@
+"""The app's panes: each owns its state and its jobs."""

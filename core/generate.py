@@ -35,6 +35,7 @@ class Sampling:
 
 
 TINY_TEMPERATURE = 1e-30
+SAFE_TEMPERATURE = 1e-3  # at or above it float32 cannot overflow (logits / T stay far below 3e38)
 
 
 def pick(logits: torch.Tensor, sampling: Sampling, gen: torch.Generator | None = None,
@@ -44,7 +45,8 @@ def pick(logits: torch.Tensor, sampling: Sampling, gen: torch.Generator | None =
     Sampling is done in float64 from log-probabilities, so that a tiny temperature cannot overflow into
     inf/nan; where it still would, the most likely token is the sample. ``ban`` (the <unk> id) is never
     produced: it stands for characters the model cannot spell."""
-    logits = logits.detach().to("cpu", torch.float64)
+    small = sampling.temperature < SAFE_TEMPERATURE
+    logits = logits.detach().to("cpu", torch.float64 if small else torch.float32)
     if ban is not None:
         logits = logits.clone()
         logits[ban] = float("-inf")

@@ -37,23 +37,6 @@ def test_round_trip(trained):
         assert torch.allclose(back.model(x)[0], run.model(x)[0])
 
 
-def test_save_is_atomic(trained, tmp_path, monkeypatch):
-    run, path = trained
-    target = tmp_path / "keep.pt"
-    checkpoint.save(run, target)
-    before = target.read_bytes()
-
-    def boom(obj, f):
-        f.write(b"half a checkpoint")
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(torch, "save", boom)
-    with pytest.raises(SeqlmError, match="No space left"):
-        checkpoint.save(run, target)
-    assert target.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["keep.pt"]  # no temp file left behind
-
-
 class Evil:
     def __reduce__(self):
         return (os.system, (f"touch {os.environ['EVIL_MARKER']}",))
@@ -113,14 +96,15 @@ def test_cli_train_generate_eval_sample(tmp_path, capsys):
     code, out, _ = run_cli(capsys, "train", "--preset", "counting-elman", "--save", str(ck), "--json")
     assert code == 0
     res = json.loads(out)
-    for key in ("steps", "train_loss", "dev_loss", "dev_ppl", "tokens_per_s", "elapsed_s", "checkpoint"):
-        assert key in res
-    assert res["steps"] == 600 and res["checkpoint"] == str(ck)
+    assert res["steps"] == 600 and res["checkpoint"] == str(ck) and res["params"] == 9_408
+    assert 0 < res["dev_loss"] < 0.5 and 0 < res["train_loss"] < math.log(128)
+    assert res["dev_ppl"] == pytest.approx(math.exp(res["dev_loss"])) and res["tokens_per_s"] > 0
     code, out, _ = run_cli(capsys, "generate", "--checkpoint", str(ck), "--prompt", "7 8 9 10", "--greedy",
                            "--length", "1")
     assert (code, out.strip()) == (0, "11")
     code, out, _ = run_cli(capsys, "eval", "--checkpoint", str(ck), "--json", "--split", "test")
-    assert code == 0 and json.loads(out)["split"] == "test"
+    res = json.loads(out)
+    assert code == 0 and res["split"] == "test" and res["targets"] == 78 and 0 < res["loss"] < 1.0
     code, out, _ = run_cli(capsys, "sample", "--checkpoint", str(ck), "--num", "3", "--length", "5")
     assert code == 0 and len(out.strip().splitlines()) == 3
 
@@ -129,7 +113,10 @@ def test_cli_sweep_json(capsys):
     code, out, _ = run_cli(capsys, "sweep", "--dataset", "names", "--model", "mlp", "--steps", "200", "--json")
     assert code == 0
     res = json.loads(out)
-    assert {"lrs", "losses", "smoothed", "suggested_lr"} <= set(res) and len(res["lrs"]) == len(res["losses"])
+    lrs = res["lrs"]
+    assert len(lrs) == len(res["losses"]) == len(res["smoothed"]) and 20 < len(lrs) <= 200
+    assert lrs == sorted(lrs) and lrs[0] == pytest.approx(1e-3)
+    assert res["suggested_lr"] in lrs and 1e-3 <= res["suggested_lr"] <= 1.0
 
 
 def test_cli_sweep_chart_in_a_pipe_has_no_colour_codes(capsys):
@@ -163,24 +150,6 @@ def test_installed_command_and_usage_errors():
     assert res.returncode == 0 and "seqlm-tui" in res.stdout
     res = subprocess.run([exe, "train", "--no-such-flag"], capture_output=True, text=True)
     assert res.returncode == 2 and "Traceback" not in res.stderr
-
-
-def test_ctrl_c_during_training_exits_cleanly_without_a_checkpoint(tmp_path):
-    import signal
-    import time
-
-    exe = os.path.join(os.path.dirname(sys.executable), "seqlm-tui")
-    target = tmp_path / "never.pt"
-    proc = subprocess.Popen([exe, "train", "--preset", "counting-elman", "--steps", "10000000", "--save",
-                             str(target)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    first = proc.stdout.readline()  # "training elman ..." once the run has started
-    assert first.startswith("training")
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130
-    assert "interrupted" in err and "Traceback" not in err
-    assert not target.exists() and list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("model", ["bigram-counts", "bigram-neural", "mlp", "elman", "rnn", "lstm", "gru",

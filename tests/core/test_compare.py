@@ -24,7 +24,7 @@ def test_one_curve_per_rate_from_the_same_start():
     firsts = {c.train[0] for c in curves}
     assert len(firsts) == 1  # same weights, same first minibatch: the same first loss at every rate
     for c in curves:
-        assert c.status == "done" and len(c.dev) >= 10 and c.dev[-1][0] == 40 and len(c.train) == 40
+        assert c.status == "done" and [s for s, _ in c.dev] == list(range(2, 41, 2)) and len(c.train) == 40
     # on counting, within 40 steps, the larger rates get further
     assert curves[0].final_dev > curves[1].final_dev > curves[2].final_dev
 
@@ -54,7 +54,9 @@ def test_long_histories_are_downsampled():
     for i in range(5000):
         run.history.train.add(i + 1, 1.0 / (i + 1))
     curve = run_curve(run)
-    assert 0 < len(curve.train) <= 400 and curve.train[0][0] < curve.train[-1][0]
+    steps = [s for s, _ in curve.train]
+    assert 390 <= len(steps) <= 400 and steps == sorted(set(steps))
+    assert steps[0] < 15 and steps[-1] > 4985  # the ends of the run are still there (bucket means)
 
 
 def test_stop_and_bad_settings():

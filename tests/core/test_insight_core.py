@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from cli.main import main
 from core import checkpoint, insight
 from core import events as ev
+from core.batches import make_batcher
 from core.errors import SeqlmError
 from core.models.bigram import BigramCounts, BigramNeural
 from core.models.elman import ElmanLM
@@ -153,7 +154,11 @@ def test_saturation_of_tanh_units():
     for cell in ("rnn", "lstm", "gru"):
         s = insight.health(TorchRNNLM(v, cell=cell, hidden=16, layers=2), x, 0).saturated
         assert 0.0 <= s < 0.5
+        assert insight.health(_scaled(TorchRNNLM(v, cell=cell, hidden=16), 1e-3), x, 0).saturated == 0.0
     assert insight.health(_scaled(TorchRNNLM(v, cell="rnn", hidden=16), 100.0), x, 0).saturated > 0.9
+    # the LSTM's h = o * tanh(c): large weights pin the gates (open for some units, shut for the others),
+    # so some units sit at +-1 where the small weights gave none
+    assert insight.health(_scaled(TorchRNNLM(v, cell="lstm", hidden=16), 100.0), x, 0).saturated > 0.05
     assert insight.health(TransformerLM(v, emb=8, heads=2, layers=1, block_size=4), x, 0).saturated is None
     assert insight.health(BigramNeural(v), windows[:, -1:], 0).saturated is None
 
@@ -181,7 +186,9 @@ def test_trainer_reports_health_right_after_each_eval():
     last = dict(healths[-1].health.grad_norms)
     for name, p in run.model.named_parameters():
         assert last[name] == pytest.approx(float(p.grad.norm()), rel=1e-6)
-    assert 0.0 <= healths[-1].health.saturated <= 1.0
+    rows = next(iter(make_batcher(run.dataset, "dev", "sequence", 1, 1, 35, "sequential").eval_batches(
+        run.cfg.train.eval_cap)))
+    assert healths[-1].health.saturated == pytest.approx(insight.saturation(run.model, rows[0][:1024], rows[1][:1024]))
 
 
 def test_counting_bigram_reports_no_health():

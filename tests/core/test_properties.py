@@ -216,5 +216,6 @@ def test_a_configuration_from_a_file_raises_only_seqlm_error(d):
 @FAST
 @given(anything)
 def test_a_configuration_that_is_not_a_table_is_one_sentence(d):
-    with pytest.raises(SeqlmError):
+    with pytest.raises(SeqlmError) as err:
         RunConfig.from_dict(d if not isinstance(d, dict) else [d])
+    assert "\n" not in str(err.value) and str(err.value).endswith(".")

@@ -11,7 +11,7 @@ import math
 
 from cli.output import colour, width
 from core.fmt import SHADES, cell_width, fit, shade_edges, shade_level
-from core.textplot import layout
+from core.textplot import framed
 
 COLOURS = ("blue", "red", "green", "magenta", "cyan", "orange", "gray", "yellow")
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -46,23 +46,8 @@ def line_chart(series: list[tuple[str, list[float], list[float]]], title: str, x
 def scatter(labels: list[str], xs: list[float], ys: list[float], title: str, height: int = 24) -> list[str]:
     """The labelled scatter in a frame, every row exactly as wide as the terminal allows."""
     total = width()
-    margin = 8
-    inner = total - margin - 2
-    plot = layout(labels, xs, ys, inner, height)
-    (x0, x1), (y0, y1) = plot.x_range, plot.y_range
-    lines = [fit(title, total)]
-    lines.append(" " * margin + "┌" + "─" * inner + "┐")
-    for r in range(height):
-        tick = ""
-        if r in (0, height // 2, height - 1):
-            tick = f"{y1 - (y1 - y0) * r / max(height - 1, 1):.3g}"
-        lines.append(fit(tick, margin - 1, ">") + " │" + plot.row_text(r) + "│")
-    lines.append(" " * margin + "└" + "─" * inner + "┘")
-    left, right = f"{x0:.3g}", f"{x1:.3g}"
-    lines.append(" " * (margin + 1) + left + " " * max(1, inner - len(left) - len(right)) + right)
-    if plot.unplaced:
-        lines.append(fit(f"no room for {len(plot.unplaced)}: {' '.join(plot.unplaced)}", total))
-    return lines
+    lines, _ = framed(labels, xs, ys, total, height + 4)
+    return [fit(title, total), *lines]
 
 
 def _cell(labels: list[str]) -> int:

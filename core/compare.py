@@ -6,14 +6,14 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 from core import datacache
-from core.config import RunConfig, check_value, field_spec
+from core.config import SECTIONS, RunConfig, check_value, field_spec, label
 from core.errors import SeqlmError
 from core.history import downsample
 from core.models import registry
-from core.rules import validate
+from core.rules import used, validate
 from core.run import Run, new_run
 from core.train import train_to_end
 
@@ -30,10 +30,37 @@ class RunCurve:
     lr: float | None = None
     status: str = "done"                # "done", or "diverged" (the curve ends where the loss blew up)
     message: str = ""                   # why it diverged, in one sentence
+    settings: dict = field(default_factory=dict)  # what the run was: see ``settings``
 
     @property
     def final_dev(self) -> float | None:
         return self.dev[-1][1] if self.dev else None
+
+
+def settings(cfg: RunConfig) -> dict:
+    """The settings a run used, by their labels ("memory length": 40, "hidden": 64, "learning rate": 0.01)."""
+    out = {}
+    for section, kind in SECTIONS.items():
+        for f in fields(kind):
+            if used(cfg, f"{section}.{f.name}") and f.name not in ("device", "threads", "eval_cap"):
+                out[label(f)] = getattr(getattr(cfg, section), f.name)
+    return out
+
+
+def differences(all_settings: list[dict], most: int = 3) -> list[str]:
+    """For each run, what tells it apart from the others: the settings whose values differ among them
+    ("memory length 40, steps 2,000"), at most ``most`` of them, in the order the config lists them."""
+    keys = [k for k in dict.fromkeys(k for s in all_settings for k in s)
+            if len({repr(s.get(k)) for s in all_settings}) > 1]
+    out = []
+    for s in all_settings:
+        shown = [f"{k} {_value(s[k])}" for k in keys if k in s and k not in ("model", "dataset")][:most]
+        out.append(", ".join(shown))
+    return out
+
+
+def _value(v) -> str:
+    return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
 
 
 def default_label(cfg: RunConfig) -> str:
@@ -45,7 +72,7 @@ def run_curve(run: Run, label: str | None = None) -> RunCurve:
     h = run.history
     xs, ys = downsample(h.train.steps, h.train.values, TRAIN_POINTS)
     return RunCurve(label or default_label(run.cfg), list(zip(h.dev.steps, h.dev.values)), list(zip(xs, ys)),
-                    lr=run.cfg.train.lr)
+                    lr=run.cfg.train.lr, settings=settings(run.cfg))
 
 
 def check_rates(lrs: list[float]) -> list[float]:

@@ -14,6 +14,12 @@ PRESETS: dict[str, tuple[str, dict]] = {
         {"data": {"dataset": "counting", "batch_size": 48},
          "model": {"model": "elman", "hidden": 32, "one_hot": True},
          "train": {"optimizer": "adam", "lr": 0.01, "steps": 600, "eval_every": 100}}),
+    "counting-watch": (
+        "the app's first run: the counting RNN paced to watch its curve form, Adam 0.004 for 2,400 steps "
+        "(a few seconds), evaluated every 200",
+        {"data": {"dataset": "counting", "batch_size": 48},
+         "model": {"model": "elman", "hidden": 32, "one_hot": True},
+         "train": {"optimizer": "adam", "lr": 0.004, "steps": 2400, "eval_every": 200}}),
     "names-mlp-seed": (
         "the seed's MLP on names: block 3, emb 10, hidden 200, batch 32, SGD 0.1 then 0.01, 200k steps",
         {"data": {"dataset": "names", "batch_size": 32},

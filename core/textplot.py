@@ -90,3 +90,23 @@ def layout(labels: list[str], xs: list[float], ys: list[float], width: int, heig
             taken[r][j] = True
         placed.append(Placed(labels[i], r, c, spot != (r0, c0)))
     return Scatter(cells, placed, unplaced, (x0, x1), (y0, y1))
+
+
+def framed(labels: list[str], xs: list[float], ys: list[float], width: int, height: int) -> tuple[list[str], Scatter]:
+    """The scatter in a frame with its axis values, every line exactly ``width`` cells; a last line lists the
+    labels that found no room (when any did not)."""
+    margin = 8
+    inner = max(4, width - margin - 2)
+    plot = layout(labels, xs, ys, inner, max(2, height - 3 - (1 if labels else 0)))
+    rows = len(plot.cells)
+    (x0, x1), (y0, y1) = plot.x_range, plot.y_range
+    lines = [" " * margin + "┌" + "─" * inner + "┐"]
+    for r in range(rows):
+        tick = f"{y1 - (y1 - y0) * r / max(rows - 1, 1):.3g}" if r in (0, rows // 2, rows - 1) else ""
+        lines.append(fit(tick, margin - 1, ">") + " │" + plot.row_text(r) + "│")
+    lines.append(" " * margin + "└" + "─" * inner + "┘")
+    left, right = f"{x0:.3g}", f"{x1:.3g}"
+    lines.append(fit(" " * (margin + 1) + left + " " * max(1, inner - len(left) - len(right)) + right, width))
+    if plot.unplaced:
+        lines.append(fit(f"no room for {len(plot.unplaced)}: {' '.join(plot.unplaced)}", width))
+    return lines, plot

@@ -182,6 +182,7 @@ class Trainer:
         # steps a second, an event per step would cost the loop more than the model does.
         self.step_interval = step_interval
         self._stop = stop if stop is not None else threading.Event()
+        self.pause_at: int | None = None  # pause by itself once this many steps are done (a lesson's stop)
         self._go = threading.Event()
         self._go.set()
         self.lock = threading.RLock()  # held during a step, so a snapshot never sees half an update
@@ -340,6 +341,9 @@ class Trainer:
                     torch.nn.utils.clip_grad_norm_(params, t.clip)
                 opt.step()
                 run.step = step + 1
+            if self.pause_at is not None and run.step >= self.pause_at:
+                self.pause_at = None
+                self.pause()  # this step is reported (a pause is), the next one waits
             if smooth is None:
                 ceiling = 10 * max(value, math.log(model.vocab_size))
             smooth = value if smooth is None else SMOOTHING * smooth + (1 - SMOOTHING) * value

@@ -23,12 +23,12 @@ class Action:
 ACTIONS: tuple[Action, ...] = (
     Action("help", "f1,question_mark", "help", "Help", "this help: every key and prompt command",
            "Help: keys and prompt commands", display="f1 ?"),
-    Action("start", "s", "start_pause", "Start/Pause", "start training the Setup's model; pause; resume",
+    Action("start", "s", "start_pause", "Start", "start training the Setup's model; pause; resume",
            "Start / pause / resume training"),
     Action("stop", "x", "stop", "Stop",
            "stop training (the weights so far stay) or the sweep; on the Insight pane, its comparison",
            "Stop training, the sweep or a comparison"),
-    Action("new", "n", "new_run", "New run",
+    Action("new", "n", "new_run", "New",
            "a fresh model from Setup replaces the current run (save it first if you want it)",
            "New run: a fresh model from Setup"),
     Action("sweep", "w", "sweep", "Sweep", "run the learning-rate range test on a fresh model from Setup",
@@ -78,14 +78,35 @@ LOCAL_KEYS: tuple[tuple[str, str], ...] = (
 )
 
 
+KEY_NAMES = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}
+
+
+def _untypeable(key: str) -> bool:
+    return key[0] == "f" and key[1:].isdigit()
+
+
 def bindings() -> list[Binding]:
-    return [Binding(a.keys, a.action, a.footer, show=a.show, key_display=a.display.split(" ")[0] or None,
-                    tooltip=a.help, id=a.id) for a in ACTIONS]
+    """Function keys are priority bindings: Textual hands every queued key to the widget focused when the
+    key is dequeued, so F5 followed at once by a prompt (a paste, a slow SSH link) would send the prompt
+    to the pane left behind. A priority binding acts as its key is dequeued, before the next one is handed
+    on. Keys that can be typed into a text box (1, s, ?) stay ordinary bindings, so they still type."""
+    out = []
+    for a in ACTIONS:
+        keys = a.keys.split(",")
+        shown_key = a.display.split(" ")[0] or keys[0]  # the footer shows the action once, by this key
+        for priority in (False, True):
+            group = [k for k in keys if _untypeable(k) == priority]
+            if not group:
+                continue
+            here = shown_key in group or KEY_NAMES.get(group[0]) == shown_key
+            out.append(Binding(",".join(group), a.action, a.footer, show=a.show and here,
+                               key_display=a.display.split(" ")[0] or None if here else None,
+                               tooltip=a.help, id=a.id if here else f"{a.id}-alt", priority=priority))
+    return out
 
 
 def key_text(a: Action) -> str:
-    names = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}
-    return a.display or " ".join(names.get(k, k) for k in a.keys.split(","))
+    return a.display or " ".join(KEY_NAMES.get(k, k) for k in a.keys.split(","))
 
 
 def help_rows() -> list[tuple[str, str]]:

@@ -47,7 +47,10 @@ from tui.screens.quit import QuitScreen
 from tui.screens.save import SaveScreen
 from tui.widgets.message_bar import MessageBar
 
-DEFAULT_PRESET = "counting-elman"
+DEFAULT_PRESET = "counting-watch"  # no download, and seconds of visible progress
+PANES = (("setup", "Setup", "F2"), ("train", "Train", "F3"), ("sweep", "Sweep", "F4"), ("prompt", "Prompt", "F5"),
+         ("checkpoints", "Checkpoints", "F6"), ("insight", "Insight", "F7"))
+WIDE = 72  # columns from which the tab labels name their F-keys and the footer shows the palette hint
 
 
 def leave_a_core_to_the_ui() -> None:
@@ -75,6 +78,7 @@ class SeqlmApp(App):
         self.early_actions: list[tuple] = []  # keys pressed before that, run once it is so
         self.quit_after_save = False
         self.messages: MessageBar | None = None
+        self.message_seconds: float | None = None  # how long a notification stays (None: by its severity)
 
     # -- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -88,19 +92,12 @@ class SeqlmApp(App):
         self.checkpoints = CheckpointsPane(id="checkpoints-pane")
         self.insight = InsightPane(id="insight-pane")
         self._lazy = (self.sweep_pane, self.prompt, self.checkpoints, self.insight)
+        panes = {"setup": self.setup, "train": self.train, "sweep": Lazy(self.sweep_pane),
+                 "prompt": Lazy(self.prompt), "checkpoints": Lazy(self.checkpoints), "insight": Lazy(self.insight)}
         with TabbedContent(initial="train", id="tabs"):
-            with TabPane("Setup F2", id="setup"):
-                yield self.setup
-            with TabPane("Train F3", id="train"):
-                yield self.train
-            with TabPane("Sweep F4", id="sweep"):
-                yield Lazy(self.sweep_pane)
-            with TabPane("Prompt F5", id="prompt"):
-                yield Lazy(self.prompt)
-            with TabPane("Checkpoints F6", id="checkpoints"):
-                yield Lazy(self.checkpoints)
-            with TabPane("Insight F7", id="insight"):
-                yield Lazy(self.insight)
+            for pid, name, key in PANES:
+                with TabPane(f"{name} {key}", id=pid):
+                    yield panes[pid]
         self.messages = MessageBar(id="messages")  # kept: a dialog on top must not make it unreachable
         yield self.messages
         yield Footer(compact=True)
@@ -116,10 +113,19 @@ class SeqlmApp(App):
         self.call_after_refresh(self.warm_up)
         self.set_interval(0.02, self.when_panes_are_in)
 
+    def on_resize(self, event) -> None:
+        """Narrow terminals (60 columns): tab labels without their F-keys, so that every tab shows, and no
+        palette hint docked over the footer's keys (ctrl+p still opens it; the help says so)."""
+        wide = event.size.width >= WIDE
+        tabs = self.query_one("#tabs", TabbedContent)
+        for pid, name, key in PANES:
+            tabs.get_tab(pid).label = f"{name} {key}" if wide else name
+        self.query_one(Footer).show_command_palette = wide
+
     def when_panes_are_in(self) -> None:
         """Finish starting once the lazily mounted panes are in (a frame or two after the first)."""
-        if self.panes_in or not all(p.is_mounted for p in self._lazy):
-            return
+        if self.panes_in or not all(w.is_mounted for p in self._lazy for w in p.walk_children(with_self=True)):
+            return  # every widget of every pane: a pane is mounted before its views have composed theirs
         self.panes_in = True
         self.train.new_run(self.start_cfg, note="")
         self.follow_the_pane(self.query_one("#tabs", TabbedContent).active_pane)
@@ -147,7 +153,7 @@ class SeqlmApp(App):
         """On the message line above the footer (never over the work); plain text unless asked for markup
         (Textual's own hints use it), since error sentences quote what the user typed ("[bold]" too)."""
         text = f"{title}: {message}" if title else message
-        wait = timeout if timeout is not None else (10.0 if severity == "error" else 6.0)
+        wait = self.message_seconds or timeout or (10.0 if severity == "error" else 6.0)
         if self.messages is not None and self.messages.is_mounted:
             self.messages.show(text, severity, wait, markup)
 
@@ -330,9 +336,10 @@ class SeqlmApp(App):
     def action_show(self, tab: str) -> None:
         tabs = self.query_one("#tabs", TabbedContent)
         tabs.active = tab
-        # Now, not when the switch is announced: a key right behind this one (F3 then s, pasted or sent
-        # together) would still be typed into the text box of the pane left behind.
-        self.let_go_outside(tabs.get_pane(tab))
+        # Now, not when the switch is announced: a key right behind this one (F3 then s, or F5 then a
+        # prompt, pasted or sent together) is already in the queue, ahead of that announcement; it would
+        # go to the text box of the pane left behind, or nowhere.
+        self.focus_the_pane(tabs.get_pane(tab))
 
     def action_insight_view(self, delta: int) -> None:
         self.insight.cycle(delta)
@@ -376,6 +383,8 @@ class SeqlmApp(App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not self.panes_in:
             return True
+        if self.screen.is_modal and action in ("show", "help"):
+            return False  # function keys are priority bindings: in a dialog they belong to the dialog
         pane = self.active_pane
         if action == "log_y":
             return pane == "train"
@@ -409,15 +418,24 @@ class SeqlmApp(App):
             self.set_focus(None)
 
     def follow_the_pane(self, pane) -> None:
-        self.let_go_outside(pane)
-        if pane.id == "prompt":
-            self.query_one("#prompt-input").focus()
-        elif pane.id == "checkpoints":
+        """The pane is shown (announced once per switch, however it was made)."""
+        if pane.id == "checkpoints":
             self.checkpoints.refresh_list()
-            self.query_one("#ckpt-table").focus()
-        elif pane.id == "insight":
-            self.query_one("#insight-tabs").query_one(Tabs).focus()  # left/right walk the views
+        self.focus_the_pane(pane)
         self.refresh_bindings()
+
+    def focus_the_pane(self, pane) -> None:
+        self.let_go_outside(pane)
+        target = None
+        if pane.id == "prompt":
+            target = self.query_one("#prompt-input")
+        elif pane.id == "checkpoints":
+            target = self.query_one("#ckpt-table")
+        elif pane.id == "insight":
+            target = self.query_one("#insight-tabs").query_one(Tabs)  # left/right walk the views
+        if target is not None and self.focused is not target:
+            # At once (Widget.focus waits for a later turn of the queue, behind keys already typed).
+            self.screen.set_focus(target)
 
 
 def run_app() -> int:

@@ -29,13 +29,21 @@ class Timeout(AssertionError):
     pass
 
 
+def seen(app) -> str:
+    """What the app showed when a wait ran out: the message line and the end of the prompt's transcript."""
+    try:
+        return f"message line {message(app)!r}, transcript ends {app.prompt.text[-300:]!r}"
+    except Exception as err:  # the app may be half torn down; the timeout itself is the finding
+        return f"(app state unreadable: {err})"
+
+
 async def until(pilot, cond, what: str = "the state", timeout: float = 120.0) -> None:
     """Wait for ``cond()`` to hold; fail saying what did not happen. The timeout is a safety net for a
     hang, far beyond what a busy machine needs: nothing here waits for an amount of time."""
     t0 = time.monotonic()
     while not cond():
         if time.monotonic() - t0 > timeout:
-            raise Timeout(f"waited {timeout:.0f} s for {what}")
+            raise Timeout(f"waited {timeout:.0f} s for {what}; {seen(pilot.app)}")
         await pilot.pause(0.02)
 
 

@@ -66,7 +66,10 @@ async def test_a_long_session_keeps_history_bounded_memory_flat_and_keys_working
     """A fast model for thousands of steps with the chart redrawing: the Python side must not grow.
     One measurement per evaluation from step 2,500 to the end, each once that evaluation is in: their
     number does not depend on the machine's speed. Memory is counted in the interpreter's allocated
-    blocks (a leak of an object a step would add thousands between two measurements)."""
+    blocks, less the loss history's own points (a step and a loss each; they grow to 4,096 and are then
+    compacted, a swing of thousands of blocks that is by design). What remains grows by about two blocks
+    a step while Textual's bounded caches fill (measured 4,100-4,300 over the last 2,000 steps); a leak
+    of a step's event with its numbers (a message, a tuple, two floats) would add 8,000 more."""
     steps = 6000
     cfg = apply(config_for(None, "bigram-neural"), {"train": {"steps": steps, "eval_every": 500, "eval_cap": 500,
                                                               "optimizer": "adam", "lr": 0.01}})
@@ -74,18 +77,21 @@ async def test_a_long_session_keeps_history_bounded_memory_flat_and_keys_working
     async with app.run_test(size=(100, 30)) as pilot:
         await started(app, pilot)
         await press(pilot, "s")
-        samples = []  # (step, blocks allocated)
+        samples = []  # (step, blocks allocated less the history's)
         for target in range(2500, steps + 1, 500):
             await until(pilot, lambda target=target: len(app.train.run.history.dev) and
                         app.train.run.history.dev.steps[-1] >= target, f"step {target}")
             await press(pilot, "l")  # the chart redraws at once, in the other scale
             gc.collect()
-            samples.append((app.train.run.step, sys.getallocatedblocks()))
+            history = app.train.run.history
+            samples.append((app.train.run.step, sys.getallocatedblocks() - 2 * (len(history.train) + len(history.dev))))
         await until(pilot, lambda: app.train.state == "idle")
         assert app.train.run.step == steps
         assert len(app.train.run.history.train) <= MAX_POINTS < steps  # every step, compacted at 4,096
-        later = [b for s, b in samples if s >= 4000]
-        assert len(later) >= 4 and max(later) - later[0] < 3000, samples
+        later = [(s, b) for s, b in samples if s >= 4000]
+        assert len(later) >= 4, samples
+        (s0, b0), (s1, b1) = later[0], later[-1]
+        assert (b1 - b0) / (s1 - s0) < 3.5, samples  # blocks a step
         await go(pilot, "f4")
         await go(pilot, "f3")
         before = app.train.chart.log_y

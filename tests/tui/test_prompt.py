@@ -22,7 +22,7 @@ async def trained(app, pilot) -> None:
 async def say(pilot, app, line: str, done: str | None = None) -> None:
     """Type a line and press Enter; wait until the answer is in (``done`` in the transcript, or the
     continuation finished)."""
-    before = app.prompt.text
+    before, answered = app.prompt.text, app.prompt.answered
     if len(line) > 12:
         app.query_one("#prompt-input", Input).insert_text_at_cursor(line)  # a paste
     else:
@@ -31,7 +31,10 @@ async def say(pilot, app, line: str, done: str | None = None) -> None:
     if done is not None:
         await until(pilot, lambda: done in app.prompt.text[len(before) - 200 if len(before) > 200 else 0:],
                     f"{done!r} in the transcript")
-    await until(pilot, lambda: not app.prompt.busy and app.prompt.text != before, "the answer")
+    if line.startswith("/"):
+        await until(pilot, lambda: app.prompt.text != before, "the command's answer")
+    else:
+        await until(pilot, lambda: app.prompt.answered > answered, "the whole continuation")
 
 
 def last_exchange(app) -> str:
@@ -148,3 +151,19 @@ async def test_names_continue_with_a_fresh_name_after_each_one_and_say_where_it_
         assert re.fullmatch(r"> [a-z]+", last_exchange(app))
         await say(pilot, app, "em")
         assert re.fullmatch(r"> em[a-z]*", last_exchange(app))
+
+
+async def test_keys_typed_right_behind_a_pane_key_reach_that_pane():
+    """F5 and a prompt sent in one burst (pasted, or over a slow SSH link): every key is already queued
+    before the switch is announced, and none may go to the pane left behind or nowhere."""
+    app = SeqlmApp(counting(200))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await train_to_end(app, pilot)
+        app.prompt.delay = 0
+        await press(pilot, "f5", *"3 4", "enter")
+        await until(pilot, lambda: app.prompt.answered == 1, "the continuation")
+        assert "> 3 4" in app.prompt.text
+        await press(pilot, "f3", "f5", *"9", "enter")  # away and back in the same burst
+        await until(pilot, lambda: app.prompt.answered == 2, "the second continuation")
+        assert last_exchange(app).startswith("> 9")

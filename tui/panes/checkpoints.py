@@ -111,7 +111,7 @@ class CheckpointsPane(ReportsJobs, Vertical):
         self.infos = msg.infos
         n = len(msg.infos)
         self.query_one("#ckpt-folder", Static).update(Text(
-            f"{Path(msg.folder).resolve()}: {n} checkpoint{'s' if n != 1 else ''}. "
+            f"{msg.folder}: {n} checkpoint{'s' if n != 1 else ''}. "
             + ("Enter loads the highlighted one (weights, Setup and chart); r reads the folder again; " if n else "")
             + "ctrl+s saves the current run."))
 

@@ -59,6 +59,7 @@ class PromptPane(ReportsJobs, Vertical):
         self.tag = None
         self._queued: list[str] = []  # lines submitted while a continuation was streaming
         self.updates = 0
+        self.answered = 0  # continuations that have ended and are all on screen
         self.ended_item = False  # the last continuation ended an item (a name): the next starts afresh
         self.novelty, self.novelty_of = None, None
         self.item = ""  # the item (a name) being written, prompt and continuation, for where it comes from
@@ -276,6 +277,7 @@ class PromptPane(ReportsJobs, Vertical):
 
     def on_gen_done(self, msg: GenDone) -> None:
         msg.stop()
+        self.answered += 1
         self.transcript.end()
         if msg.boundary:
             self.ended_item = True

@@ -31,7 +31,10 @@ MODEL_NAMES = tuple(registry.MODELS)
 SUMMARY_DELAY_S = 0.05
 
 
-class SetupPane(ReportsJobs, VerticalScroll):
+class SetupPane(ReportsJobs, VerticalScroll, can_focus=False):
+    """The scroll area is no Tab stop of its own (an invisible one before the first field); the keys that
+    scroll it (PageUp/PageDown, Home/End) reach it from any field, and the view follows the focus."""
+
     class Changed(Message):
         """The configuration in the form changed (valid or not)."""
 

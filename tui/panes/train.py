@@ -89,6 +89,7 @@ class TrainPane(ReportsJobs, Vertical):
         self.autosave_wanted = False
         self.new_shares: list[tuple[int, float]] = []
         self.ended = 0  # training jobs that have ended (finished, stopped or failed)
+        self.pause_at: int | None = None  # the next training pauses itself at this step (a lesson's stop)
 
     def compose(self) -> ComposeResult:
         yield LossChart(id="loss-chart")
@@ -196,6 +197,7 @@ class TrainPane(ReportsJobs, Vertical):
         worker = get_current_worker()
         run = self._prepare(cfg)
         trainer = Trainer(run, stop=worker.cancelled_event)
+        trainer.pause_at, self.pause_at = self.pause_at, None
         self.trainer = trainer
         watch, last = has_reading(run), 0.0
         novelty = Novelty.for_run(run) if run.vocab.boundary is not None else None
@@ -306,6 +308,7 @@ class TrainPane(ReportsJobs, Vertical):
         msg.stop()
         self.state = "paused"
         self.set_status(f"paused at step {msg.step:,}: s resumes, x stops")
+        self.eta.update("")
 
     def on_train_resumed(self, msg: TrainResumed) -> None:
         msg.stop()
@@ -318,6 +321,7 @@ class TrainPane(ReportsJobs, Vertical):
         self.set_status(f"{what} at step {msg.step:,}" + (f"  loss {train:.4f}" if train is not None else "")
                         + (f"  dev {dev:.4f}  ppl {math.exp(min(dev, 50)):.3f}" if dev is not None else "")
                         + "  (s trains on, n starts afresh, F5 talks to the model, ctrl+s saves)")
+        self.eta.update("")
         self.chart.mark_dirty()
 
     def on_train_failed(self, msg: TrainFailed) -> None:

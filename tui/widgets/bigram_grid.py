@@ -1,24 +1,15 @@
 """The bigram table as a shaded grid: row = current character, column = next character.
 
-Two cells of text per entry keep 27 characters within 60 columns; the shade (five levels, the same with
-or without colour) grows with the square root of the probability, so that rare pairs still show, while
-the pairs that smoothing alone makes possible stay blank."""
+The shade (five levels, the same with or without colour) is core's (``core.fmt.shade_level``, as the
+command line draws it). Two cells of text per entry when the pane is wide enough, one when it is not
+(27 characters in 29 columns), so that a names table is whole at 80 columns."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.widget import Widget
 
-SHADES = " ░▒▓█"
-
-
-def shade(p: float, top: float, width: int = 2) -> str:
-    if p <= 0 or top <= 0:
-        return " " * width
-    level = min(len(SHADES) - 1, round((p / top) ** 0.5 * (len(SHADES) - 1)))
-    if level == 0 and p / top >= 0.01:
-        level = 1  # rare but real; what smoothing alone gives (a few in 10,000) stays blank
-    return SHADES[level] * width
+from core.fmt import SHADES, cell_width, fit, shade_level
 
 
 class BigramGrid(Widget):
@@ -43,16 +34,22 @@ class BigramGrid(Widget):
         self.selected = row
         self.refresh()
 
+    def cell_for(self, room: int) -> int:
+        """Cells per entry in ``room`` columns: 3 for the counting task's numbers up to 127, else 2, or 1
+        when 2 would not fit."""
+        if any(cell_width(label) >= 3 and not label.startswith("<") for label in self.labels):
+            return 3
+        return 1 if room and 1 + (1 + len(self.labels)) * 2 > room else 2
+
     @property
     def cell(self) -> int:
-        """Characters per entry: 2, or 3 for the counting task's numbers up to 127."""
-        return 3 if any(len(label) == 3 for label in self.labels) else 2
+        return self.cell_for(self.size.width)
 
     def _short(self, label: str) -> str:
-        return label[:self.cell]  # "<unk>" keeps its "<u"
+        return fit(label, self.cell) if cell_width(label) > self.cell else label  # "<unk>" keeps its "<"
 
     def get_content_width(self, container, viewport) -> int:
-        return 1 + (1 + len(self.labels)) * self.cell if self.labels else 1
+        return 1 + (1 + len(self.labels)) * self.cell_for(container.width) if self.labels else 1
 
     def get_content_height(self, container, viewport, width: int) -> int:
         return 1 + len(self.labels) if self.labels else 1
@@ -64,13 +61,13 @@ class BigramGrid(Widget):
         w = self.cell
         out = Text(" " * (w + 1), no_wrap=True)
         for label in self.labels:
-            out.append(f"{self._short(label):<{w}}", style="bold")
+            out.append(fit(self._short(label), w), style="bold")
         for i, (label, row) in enumerate(zip(self.labels, self.probs)):
             mark = "reverse bold" if i == self.selected else "bold"
             out.append("\n")
-            out.append(f"{self._short(label):>{w}}", style=mark)
+            out.append(fit(self._short(label), w, ">"), style=mark)
             out.append("▸" if i == self.selected else " ", style="bold")
-            out.append("".join(shade(p, top, w) for p in row))
+            out.append("".join(SHADES[shade_level(p, top)] * w for p in row))
         return out
 
     @property

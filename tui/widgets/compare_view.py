@@ -16,7 +16,7 @@ from textual.widgets import Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 from textual_plotext import PlotextPlot
 
-from core.compare import RunCurve, run_curve
+from core.compare import RunCurve, differences, run_curve, settings
 from core.errors import SeqlmError
 from core.run import Run
 from tui.widgets.loss_chart import step_ticks
@@ -24,8 +24,9 @@ from tui.widgets.loss_chart import step_ticks
 DEFAULT_LRS = "0.01 0.03 0.1 0.3 1"
 DEFAULT_STEPS = 300
 MAX_RUNS = 50  # the oldest curves go first (a session of many runs keeps a bounded list)
-# A marker per series as well as a colour, so the curves stay apart without colour (NO_COLOR).
-MARKERS = ("hd", "dot", "x", "+", "o", "*", "#", "@")
+# A letter per run, drawn as its curve's marker and shown in front of it in the list: the list is the
+# legend (a plotext legend has no room at 80 columns), and curves stay apart without colour (NO_COLOR).
+MARKERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 INTRO = ("Tick runs to overlay their dev loss. r trains the Setup's model once per rate below "
          "(same seed, same steps) and adds each as a run.")
 
@@ -37,6 +38,8 @@ class Entry:
     run: Run | None = None  # while it is the current run (its curve grows)
     points: list = field(default_factory=list)  # (step, dev loss) once it is not, or from a RunCurve
     diverged: bool = False
+    settings: dict = field(default_factory=dict)
+    marker: str = ""
 
     def dev(self) -> tuple[list[float], list[float]]:
         if self.run is not None:
@@ -101,18 +104,32 @@ class CompareView(Vertical):
 
     # -- the list ---------------------------------------------------------------------------------
     def _add(self, entry: Entry) -> Entry:
+        taken = {e.marker for e in self.entries.values()}
+        entry.marker = next(m for m in MARKERS if m not in taken)  # 52 letters for at most 50 runs
         self.entries[entry.key] = entry
         runs = self.query_one(SelectionList)
         runs.add_option(Selection(Text(entry.label), entry.key, True, id=f"run-{entry.key}"))
         while len(self.entries) > MAX_RUNS:
             self._remove(next(iter(self.entries)))
+        self._relabel()
         self.dirty = True
         return entry
 
     def _remove(self, key: int) -> None:
         self.entries.pop(key, None)
         self.query_one(SelectionList).remove_option(f"run-{key}")
+        self._relabel()
         self.dirty = True
+
+    def title(self, entry: Entry, extra: str) -> str:
+        return f"{entry.marker} {entry.label}" + (f" ({extra})" if extra else "")
+
+    def _relabel(self) -> None:
+        """Each run's line says what sets it apart from the others listed (not only its learning rate)."""
+        entries = list(self.entries.values())
+        runs = self.query_one(SelectionList)
+        for entry, extra in zip(entries, differences([e.settings for e in entries])):
+            runs.replace_option_prompt(f"run-{entry.key}", Text(self.title(entry, extra)))
 
     def add_run(self, run: Run, label: str) -> None:
         """The new current run; the one before it is kept as its curve (or dropped if it has none)."""
@@ -120,7 +137,7 @@ class CompareView(Vertical):
             if entry.run is not None and entry.run is not run:
                 self.freeze(entry)
         self._next += 1
-        self._add(Entry(self._next, f"#{self._next} {label}", run=run))
+        self._add(Entry(self._next, f"#{self._next} {label}", run=run, settings=settings(run.cfg)))
 
     def freeze(self, entry: Entry) -> None:
         run, entry.run = entry.run, None
@@ -133,7 +150,7 @@ class CompareView(Vertical):
         """A finished run of the rate comparison, ticked so that it shows at once."""
         self._next += 1
         self._add(Entry(self._next, f"#{self._next} {curve.label}", points=list(curve.dev),
-                        diverged=getattr(curve, "status", "done") == "diverged"))
+                        diverged=getattr(curve, "status", "done") == "diverged", settings=dict(curve.settings)))
 
     def mark_dirty(self) -> None:
         self.dirty = True
@@ -149,12 +166,15 @@ class CompareView(Vertical):
         return [e for k, e in self.entries.items() if k in picked]
 
     def series(self) -> dict[str, tuple[list[float], list[float]]]:
-        """The curves drawn: one per chosen run that has dev points (tests)."""
-        out = {}
+        """The curves drawn, by their runs' labels: one per chosen run that has dev points (tests)."""
+        return {e.label: pts for e, pts in self.curves()}
+
+    def curves(self) -> list[tuple[Entry, tuple[list[float], list[float]]]]:
+        out = []
         for e in self.chosen:
             xs, ys = e.dev()
             if xs:
-                out[e.label] = (xs, ys)
+                out.append((e, (xs, ys)))
         return out
 
     # -- the rate comparison's settings -------------------------------------------------------------
@@ -187,21 +207,20 @@ class CompareView(Vertical):
         plt.clear_figure()
         plt.title("dev loss")
         plt.xlabel("step")
-        data = self.series()
+        data = self.curves()
         top = self.y_top()
         above = []
-        for i, (label, (xs, ys)) in enumerate(data.items()):
-            # Points off the top are left out here rather than clipped by plotext: a labelled series with
-            # nothing inside the frame crashes plotext's legend.
+        for entry, (xs, ys) in data:
+            # Points off the top are left out (a diverged rate would squash the others into the floor).
             kept = [(x, y) for x, y in zip(xs, ys) if math.isfinite(y) and (top is None or y <= top)]
             if kept:
                 fx, fy = zip(*kept)
-                plt.plot(fx, fy, label=label, marker=MARKERS[i % len(MARKERS)])
+                plt.plot(fx, fy, marker=entry.marker)  # the list beside it is the legend
             else:
-                above.append(label.split(" ", 1)[0])
+                above.append(entry.marker)
         if above:
             plt.title(f"dev loss; {', '.join(above)} off the top")
-        xs = [x for xs, _ in data.values() for x in xs]
+        xs = [x for _, (xs, _) in data for x in xs]
         if xs and max(xs) > min(xs):
             plt.xticks(*step_ticks(min(xs), max(xs)))
         chart.refresh()

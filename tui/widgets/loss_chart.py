@@ -113,6 +113,17 @@ class LossChart(PlotextPlot):
         def y(vals):
             return [math.log10(max(v, 1e-12)) for v in vals] if self.log_y else vals
 
+        if "train" in data and len(data["train"][0]) == 1:
+            # A model that learns by counting has one train loss and one dev loss, not a curve: two levels.
+            train = data["train"][1][0]
+            dev = data["dev"][1][-1] if "dev" in data else None
+            plt.title(f"{self.title}: counted in one pass, train {train:.4f}" + (f", dev {dev:.4f}" if dev else ""))
+            plt.hline(y([train])[0], "gray")
+            if dev is not None:
+                plt.hline(y([dev])[0], "red")
+            plt.ylim(*sorted((0.9 * min(y([train, dev or train])), 1.1 * max(y([train, dev or train])))))
+            self.refresh()
+            return
         if "train" in data:
             plt.plot(data["train"][0], y(data["train"][1]), label="train", marker="dot", color="gray")
             plt.plot(data["smoothed"][0], y(data["smoothed"][1]), label="smoothed", marker="braille", color="blue")

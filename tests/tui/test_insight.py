@@ -1,0 +1,268 @@
+"""The Insight views and the Prompt's odds panel: each one draws real data from a real model, and what it
+draws is compared with the model's own numbers."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from textual.widgets import Input
+
+from core import checkpoint
+from core.presets import apply, config_for
+from tests.tui.conftest import counting, go, press, shown, started, train_to_end, type_text, until
+from tui.app import SeqlmApp
+
+
+def screen_text(app) -> str:
+    """The whole screen as plain text, as the terminal shows it."""
+    lines = app.screen._compositor.render_strips()
+    return "\n".join("".join(seg.text for seg in line) for line in lines)
+
+
+def flat(text: str) -> str:
+    """Line breaks and runs of spaces as single spaces (a sentence may wrap on screen)."""
+    return " ".join(text.split())
+
+
+async def insight_view(app, pilot, name: str) -> None:
+    await go(pilot, "f7")
+    app.insight.show_view(name)
+    await until(pilot, lambda: app.insight.view == name, f"the {name} view")
+    app.insight.tick()  # the redraw timer's work, now rather than at its next tick
+    await pilot.pause(0)
+
+
+def names_cfg(model: dict, steps: int, eval_every: int = 100):
+    return apply(config_for("names-fast"), {"model": model, "train": {"steps": steps, "eval_every": eval_every}})
+
+
+async def settle(app, pilot) -> None:
+    """Focus away from the view's text boxes, so that the next letter is a key and not typed."""
+    app.set_focus(None)
+    await pilot.pause(0)
+
+
+async def test_odds_panel_follows_every_generated_token():
+    app = SeqlmApp(counting(300))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(app, pilot)
+        await train_to_end(app, pilot)
+        await go(pilot, "f5")
+        prompt, panel = app.prompt, app.query_one("#prompt-probs")
+        prompt.delay = 0
+        for line, said in (("/probs", "(next-token"), ("/greedy", "(greedy)"), ("/len 6", "(length 6)")):
+            await type_text(pilot, line)
+            await press(pilot, "enter")
+            await until(pilot, lambda said=said: said in prompt.text, said)
+        await until(pilot, lambda: panel.display)
+        tops = []  # the favourite next token each time the panel is given new odds
+        show = panel.show
+        panel.show = lambda items, title=None: (tops.append(items[0][0] if items else None), show(items, title))
+        answered = prompt.answered
+        await type_text(pilot, "3 4")
+        await press(pilot, "enter")
+        await until(pilot, lambda: prompt.answered > answered, "the continuation")
+        changes = [t for i, t in enumerate(tops) if i == 0 or t != tops[i - 1]]
+        assert changes[:7] == ["5", "6", "7", "8", "9", "10", "11"], tops  # one step on per token
+        assert "> 3 4 5 6 7 8 9 10" in prompt.text
+        assert 0 < sum(p for _, p in panel.items) <= 1 + 1e-6
+        assert all(a >= b for (_, a), (_, b) in zip(panel.items, panel.items[1:]))  # most likely first
+        assert len(panel.items) == panel.rows  # as many as fit, every one drawn
+        drawn = panel.plain
+        assert "next token" in drawn and "%" in drawn and "█" in drawn
+        assert f"{panel.items[0][1]:.1%}" in drawn
+        assert panel.items == prompt.gen.top(panel.rows)  # the odds of the state the model is in now
+
+
+async def test_embedding_map_draws_every_character_and_follows_training(tmp_path):
+    cfg = names_cfg({"model": "mlp", "emb": 2, "hidden": 64}, steps=300)
+    app = SeqlmApp(cfg)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(app, pilot)
+        view = app.insight.embeddings
+        await until(pilot, lambda: len(view.points()) == 27, "a fresh model's map")
+        await train_to_end(app, pilot)
+        await insight_view(app, pilot, "embeddings")
+        await until(pilot, lambda: view.step == 300, "the trained model's map")
+        labels = [label for label, _, _ in view.points()]
+        assert len(labels) == 27 and set("abcdefghijklmnopqrstuvwxyz") <= set(labels)
+        # a 2-D embedding is drawn as it is (the seed's figure): the points are the rows of C
+        weights = app.train.run.model.C.weight.detach()
+        assert view.map.method == "raw 2-D embedding"
+        assert view.map.x == pytest.approx(weights[:, 0].tolist(), abs=1e-5)
+        assert view.map.y == pytest.approx(weights[:, 1].tolist(), abs=1e-5)
+        app.insight.tick()
+        await until(pilot, lambda: view.placed, "the drawing")
+        assert sorted(view.placed + view.unplaced) == sorted(labels)  # each drawn, or counted as not
+        drawn = str(app.query_one("#embedding-chart").render())
+        assert all(label in drawn for label in view.placed if label.isalpha())
+        assert f"27 characters at step 300, {len(view.placed)} drawn" in flat(screen_text(app))
+        # a fresh model has other points; the checkpoint brings the trained ones back
+        trained = view.map
+        path = checkpoint.save(app.train.run, tmp_path / "mine.pt")
+        await press(pilot, "n")
+        await until(pilot, lambda: app.train.run.step == 0 and view.step == 0, "a fresh model")
+        assert view.map.x != pytest.approx(trained.x, abs=1e-3)
+        app.checkpoints.load(path)
+        await until(pilot, lambda: app.train.run.step == 300 and view.step == 300, "the loaded checkpoint")
+        assert view.map.x == pytest.approx(trained.x, abs=1e-6)
+
+
+async def test_bigram_grid_shows_the_table_and_a_chosen_row():
+    cfg = names_cfg({"model": "bigram-counts", "smoothing": 1.0}, steps=1)
+    app = SeqlmApp(cfg)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(app, pilot)
+        await train_to_end(app, pilot)  # counting the bigrams is one pass
+        await insight_view(app, pilot, "bigram")
+        view = app.insight.bigram
+        grid = app.query_one("#bigram-grid")
+        labels = list(app.train.run.vocab.tokens)
+        await until(pilot, lambda: grid.plain.strip(), "the grid")
+        assert "".join(grid.plain.splitlines()[0].split()) == "".join(labels)  # every column labelled
+        assert [line[:2].strip() for line in grid.plain.splitlines()[1:28]] == labels  # and every row
+        box = app.query_one("#bigram-row", Input)
+        box.value = "q"
+        await until(pilot, lambda: view.row_items() and view.row_items()[0][0] == "u", "the row after q")
+        row = view.row_items()
+        assert row[0][1] > 0.5  # after q comes u
+        assert 0.999 < sum(p for _, p in row) <= 1 + 1e-6
+        counts = app.train.run.model.counts
+        q, u = app.train.run.vocab.stoi["q"], app.train.run.vocab.stoi["u"]
+        # the seed's table: add-one smoothed counts, normalised by row
+        assert row[0][1] == pytest.approx(float((counts[q, u] + 1) / (counts[q].sum() + 27)), rel=1e-4)
+        await until(pilot, lambda: "after 'q'" in screen_text(app), "the row's title on screen")
+        assert f"{row[0][1]:.1%}" in screen_text(app)
+        assert "q▸" in grid.plain  # the chosen row is marked in the grid
+        box.value = "Z"
+        await until(pilot, lambda: view.row_items() == [], "the row cleared")
+        await until(pilot, lambda: "'Z' is not in the vocabulary" in flat(screen_text(app)), "the sentence")
+
+
+async def test_health_shows_gradient_norms_and_saturation_after_each_eval():
+    app = SeqlmApp(counting(300))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(app, pilot)
+        await train_to_end(app, pilot)
+        await insight_view(app, pilot, "health")
+        view = app.insight.health
+        h = view.latest
+        assert h is not None and h.step == 300
+        names = {name for name, _ in app.train.run.model.named_parameters()}
+        assert {name for name, _ in h.grad_norms} <= names and len(h.grad_norms) >= 3
+        assert all(math.isfinite(n) and n >= 0 for _, n in h.grad_norms) and any(n > 0 for _, n in h.grad_norms)
+        assert h.saturated is not None and 0 <= h.saturated <= 1  # the Elman RNN has tanh units
+        assert view.steps == [100.0, 200.0, 300.0]  # one point per evaluation
+        await until(pilot, lambda: "gradient norm per layer" in flat(screen_text(app)), "the view drawn")
+        text = flat(screen_text(app))
+        assert f"saturated tanh units (|h| > 0.97 on a dev batch) {h.saturated:.1%}" in text
+        for name, norm in h.grad_norms:
+            assert f"{name} " in text and f"{norm:.3g}" in text
+        # this one-hot Elman RNN has no embedding: the view says why
+        await insight_view(app, pilot, "embeddings")
+        await until(pilot, lambda: "one-hot input has no embedding to show; set one-hot input off in Setup"
+                    in flat(screen_text(app)), "the reason")
+
+
+async def test_compare_overlays_one_curve_per_chosen_run_and_adds_the_rate_comparison():
+    app = SeqlmApp(counting(200))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(app, pilot)
+        await train_to_end(app, pilot)
+        app.setup.set_lr(0.05)
+        await press(pilot, "n")
+        await until(pilot, lambda: app.train.run.step == 0, "a new run")
+        await train_to_end(app, pilot)
+        await insight_view(app, pilot, "compare")
+        view = app.insight.compare
+        series = view.series()
+        assert len(series) == 2 and all(len(xs) == 2 for xs, _ in series.values())  # evals at 100 and 200
+        a, b = series.values()
+        assert a[1] != b[1]  # two learning rates, two curves
+        assert "lr 0.05" in list(series)[1]  # labelled by what tells them apart
+        runs = app.query_one("#compare-runs")
+        runs.deselect(list(view.entries)[0])
+        await until(pilot, lambda: len(view.series()) == 1, "one run unticked")
+        # r: the Setup's model at two rates, each a new ticked run
+        app.query_one("#compare-lrs", Input).value = "0.01 0.1"
+        app.query_one("#compare-steps", Input).value = "100"
+        await settle(app, pilot)
+        await press(pilot, "r")
+        await until(pilot, lambda: not app.insight.comparing and len(view.series()) == 3, "the two rates")
+        labels = list(view.series())
+        assert any("0.01" in label for label in labels[1:]) and any("0.1" in label for label in labels[1:])
+        view.mark_dirty()
+        app.insight.tick()
+        await pilot.pause(0)
+        drawn = shown(app.query_one("#compare-chart")) + screen_text(app)
+        assert all(label[:20] in flat(drawn) for label in labels)  # the legend names each curve
+
+
+async def test_memory_comparison_fills_a_table_where_the_lstm_remembers_longer():
+    app = SeqlmApp(counting())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(app, pilot)
+        await insight_view(app, pilot, "memory")
+        view = app.insight.memory
+        app.query_one("#memory-models", Input).value = "elman lstm"
+        app.query_one("#memory-lengths", Input).value = "2 20"
+        app.query_one("#memory-steps", Input).value = "300"
+        await settle(app, pilot)
+        await press(pilot, "m")
+        await until(pilot, lambda: app.insight.comparing, "the comparison to start")
+        await until(pilot, lambda: not app.insight.comparing, "the comparison to end")
+        acc = view.accuracy()
+        assert set(acc) == {"elman", "lstm"} and all(set(a) == {2, 20} for a in acc.values())
+        assert acc["elman"][2] > 0.9 and acc["lstm"][2] > 0.9  # short sequences: both recall
+        assert acc["lstm"][20] >= acc["elman"][20]  # long ones: the plain RNN forgets first
+        rows = view.table_rows()
+        assert rows[0][0] == "2" and rows[1][0] == "20"
+        assert rows[1][2] == f"{acc['lstm'][20]:.1%}" and rows[1][1] == f"{acc['elman'][20]:.1%}"
+        await until(pilot, lambda: "done. At length 20:" in flat(screen_text(app)), "the verdict")
+
+
+async def test_insight_keys_views_and_stops():
+    app = SeqlmApp(counting())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+
+        def keys():
+            return {b.binding.key for b in app.screen.active_bindings.values() if b.binding.show and b.enabled}
+
+        assert "m" not in keys() and "r" not in keys()
+        await press(pilot, "6")  # the digit works like F7
+        await until(pilot, lambda: app.active_pane == "insight", "the Insight pane")
+        assert app.insight.view == "embeddings" and "right_square_bracket" in keys()
+        for view in ("bigram", "health", "compare", "memory", "embeddings"):
+            await press(pilot, "]")
+            await until(pilot, lambda view=view: app.insight.view == view, view)
+        await press(pilot, "[")
+        await until(pilot, lambda: app.insight.view == "memory", "back to memory")
+        assert "m" in keys() and "r" in keys()  # each comparison starts from any view (it shows its own)
+        # a bad rate is one sentence at the field, and nothing starts
+        await press(pilot, "[")
+        await until(pilot, lambda: app.insight.view == "compare", "compare")
+        app.query_one("#compare-lrs", Input).value = "0.1 fast"
+        await settle(app, pilot)
+        await press(pilot, "r")
+        await until(pilot, lambda: "fast" in shown(app.query_one("#compare-status")), "the sentence")
+        assert shown(app.query_one("#compare-status")) == "learning rates must be numbers, not 'fast'."
+        assert not app.insight.comparing
+        # m starts the memory comparison, x stops it
+        await press(pilot, "]")
+        await until(pilot, lambda: app.insight.view == "memory", "memory")
+        app.query_one("#memory-lengths", Input).value = "5"
+        app.query_one("#memory-steps", Input).value = "100000"
+        await settle(app, pilot)
+        await press(pilot, "m")
+        await until(pilot, lambda: app.insight.comparing and "x" in keys(), "the comparison running")
+        await press(pilot, "x")
+        await until(pilot, lambda: not app.insight.comparing, "the stop")
+        await until(pilot, lambda: "stopped after 0 results" in shown(app.query_one("#memory-status")), "said")
+        assert app.insight.memory.table_rows() == [["5", "…", "…"]]
+        await press(pilot, "f1")
+        await until(pilot, lambda: hasattr(app.screen, "body_text"), "the help")
+        text = app.screen.body_text()
+        for words in ("Insight pane", "memory task", "learning rate", "next Insight view", "f7 6"):
+            assert words in text, words

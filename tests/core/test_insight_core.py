@@ -161,6 +161,13 @@ def test_saturation_of_tanh_units():
     assert insight.health(_scaled(TorchRNNLM(v, cell="lstm", hidden=16), 100.0), x, 0).saturated > 0.05
     assert insight.health(TransformerLM(v, emb=8, heads=2, layers=1, block_size=4), x, 0).saturated is None
     assert insight.health(BigramNeural(v), windows[:, -1:], 0).saturated is None
+    # between the extremes, the share is the model's own |h| > 0.97, counted here from its tanh units
+    mid = _scaled(ElmanLM(v, hidden=32), 3.0)
+    with torch.no_grad():
+        h = mid.tanh_units(x).reshape(-1, 32)
+    expected = (h.abs() > 0.97).float().mean().item()
+    assert 0.05 < expected < 0.95 and (h.abs() > 0.5).float().mean().item() > expected + 0.05
+    assert insight.health(mid, x, 0).saturated == pytest.approx(expected, abs=1e-6)
 
 
 def test_saturation_leaves_padding_out():

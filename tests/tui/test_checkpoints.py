@@ -85,7 +85,7 @@ async def test_a_damaged_checkpoint_and_divergence_leave_the_app_usable(folder):
         await started(app, pilot)
         await train_to_end(app, pilot)
         assert "lower learning rate" in stats(app) and app.train.run.step < 500
-        assert "lower learning rate" in message(app)
+        await until(pilot, lambda: "lower learning rate" in message(app), "the message")
         await go(pilot, "f6")
         table = app.query_one("#ckpt-table")
         await until(pilot, lambda: table.row_count == 1 and "unreadable" in str(table.get_row_at(0)), "the listing")

@@ -30,7 +30,7 @@ async def test_one_key_trains_the_chart_fills_and_the_loss_falls():
         assert series["smoothed"][1][-1] < series["smoothed"][1][0] / 4
         assert app.train.run.history.dev.values[-1] < 0.5  # counting is learnt
         assert "samples at step 600" in str(app.train.samples.render())
-        assert "training finished at step 600" in message(app)
+        await until(pilot, lambda: "training finished at step 600" in message(app), "the message")
 
 
 async def test_pause_resume_and_stop_are_what_the_screen_says():
@@ -61,7 +61,8 @@ async def test_n_builds_a_fresh_model_and_says_so():
         trained = app.train.run
         await press(pilot, "n")
         await until(pilot, lambda: app.train.run is not trained, "a new run")
-        assert app.train.run.step == 0 and "a fresh model from Setup" in message(app)
+        assert app.train.run.step == 0
+        await until(pilot, lambda: "a fresh model from Setup" in message(app), "the message")
         assert "step 0" in stats(app)
 
 

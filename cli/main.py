@@ -11,24 +11,7 @@ import os
 import signal
 import sys
 
-SIGNALS = {signal.SIGINT: "interrupted", signal.SIGTERM: "stopped by SIGTERM", signal.SIGHUP: "stopped by SIGHUP"}
-
-
-class Interrupted(BaseException):
-    """A signal that ends the command; raised in the main thread so that ``finally`` blocks clean up."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _raise(signum, _frame) -> None:
-    raise Interrupted(signum)
-
-
-def catch_signals() -> None:
-    for sig in SIGNALS:
-        signal.signal(sig, _raise)
+from cli.stopping import SIGNALS, Interrupted, catch_signals
 
 
 def _command(name: str):

@@ -9,6 +9,7 @@ import sys
 from cli.draw import line_chart
 from cli.flags import config_from_args
 from cli.output import out
+from cli.stopping import STOP, check
 from core import events as ev
 from core.errors import SeqlmError
 from core.run import new_run
@@ -21,7 +22,7 @@ def run(args) -> int:
     run_ = new_run(config_from_args(args))
     done = None
     tty = sys.stderr.isatty()
-    for e in Sweep(run_, scfg).events():
+    for e in Sweep(run_, scfg, stop=STOP).events():
         if isinstance(e, ev.Error):
             raise SeqlmError(e.message)
         if isinstance(e, ev.SweepPoint) and tty and (e.index % 20 == 0 or e.index == e.total):
@@ -29,6 +30,7 @@ def run(args) -> int:
             sys.stderr.flush()
         if isinstance(e, ev.SweepDone):
             done = e
+    check()
     if tty:
         sys.stderr.write("\r\033[K")
     if args.json:

@@ -9,6 +9,7 @@ from pathlib import Path
 from cli.errors import UsageError
 from cli.flags import config_from_args, resume_config
 from cli.output import Progress, out, say
+from cli.stopping import STOP, check
 from core import checkpoint
 from core import events as ev
 from core.errors import SeqlmError
@@ -55,7 +56,7 @@ def run(args) -> int:
         run_ = new_run(config_from_args(args))
     human = not args.json
     progress = Progress(sys.stderr.isatty())
-    trainer = Trainer(run_, sample_count=0 if args.quiet or args.json else 3, keep_best=keep == "best")
+    trainer = Trainer(run_, sample_count=0 if args.quiet or args.json else 3, keep_best=keep == "best", stop=STOP)
     result, failed = None, None
     try:
         for e in trainer.events():
@@ -76,6 +77,7 @@ def run(args) -> int:
                 failed = e
     finally:
         progress.clear()
+    check()  # a signal whose exception was lost still ends the command here, before any save
     if failed is not None and not failed.diverged:
         raise SeqlmError(failed.message)
     path, problem = None, None

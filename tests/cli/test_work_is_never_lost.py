@@ -214,3 +214,25 @@ def test_a_checkpoint_card_is_read_without_the_weights(ckpt):
     payload = checkpoint.read_payload(ckpt)
     assert {k: payload[k] for k in ("step", "kept")} == {k: card[k] for k in ("step", "kept")}
     assert isinstance(payload["model_state"]["C.weight"], torch.Tensor)
+
+
+def test_a_signal_whose_exception_was_lost_still_ends_the_command(tmp_path, monkeypatch, capsys):
+    """Python may lose an exception raised by a signal handler (inside a __del__ or a GC callback); the
+    signal's event still ends the work loop, and the command ends as the signal would have: exit 130,
+    one line, nothing saved."""
+    from cli import main, stopping
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(stopping, "_received", [])
+    before = {sig: stopping.signal.getsignal(sig) for sig in stopping.SIGNALS}
+    stopping.STOP.set()  # as the handler leaves it, its exception gone
+    try:
+        for argv in (["sweep", "--preset", "counting-elman", "--steps", "1000000"],
+                     ["train", "--preset", "counting-elman", "--steps", "100000000", "--save", "x.pt"]):
+            assert main.main(argv) == 130
+            assert capsys.readouterr().err.strip().splitlines()[-1] == "seqlm-tui: interrupted."
+    finally:
+        stopping.STOP.clear()
+        for sig, handler in before.items():
+            stopping.signal.signal(sig, handler)
+    assert list(tmp_path.rglob("*")) == []

@@ -174,6 +174,8 @@ class SeqlmApp(App):
 
     # -- wiring: what one pane reports, the others follow ---------------------------------------------
     def on_run_adopted(self, msg: RunAdopted) -> None:
+        if not self.screen_stack:
+            return  # the app is closing: its panes are being taken down
         self.prompt.forget_model()
         self.insight.follow(msg.run, msg.label, training=self.train.busy)
         self.refresh_bindings()

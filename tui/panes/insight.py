@@ -87,9 +87,17 @@ class InsightPane(ReportsJobs, Vertical):
             widget.redraw_if_dirty()
 
     # -- following the current run -----------------------------------------------------------------
+    def views_composed(self) -> bool:
+        """Each view has built its own widgets (a pane can be mounted a moment before its views are)."""
+        views = (self.embeddings, self.bigram, self.health, self.compare, self.memory)
+        return all(v.is_mounted and v.children for v in views)
+
     def follow(self, run: Run, label: str, training: bool) -> None:
         """``run`` is now the current one. Its weights are read here unless it is training (the trainer
         then reports them at each evaluation, while they stand still)."""
+        if not self.views_composed():
+            self.call_after_refresh(self.follow, run, label, training)  # once the views are in
+            return
         self.run = run
         self.health.reset("the counting bigram learns by counting: it has no gradients to show."
                           if run.model.trains_by_counting else "")

@@ -33,6 +33,7 @@ class HealthView(Vertical):
         self.steps: list[float] = []
         self.norms: list[float] = []
         self.saturated: list[float | None] = []
+        self.note = INTRO
         self.dirty = True
 
     def compose(self) -> ComposeResult:
@@ -46,9 +47,29 @@ class HealthView(Vertical):
         """A new run: its health starts afresh (``note`` says why there will be none)."""
         self.latest = None
         self.steps, self.norms, self.saturated = [], [], []
-        self.query_one(Bars).show([])
-        self.query_one("#health-status", Static).update(Text(note or INTRO))
+        self.note = note or INTRO
         self.dirty = True
+        self._draw_text()
+
+    def on_mount(self) -> None:
+        self._draw_text()
+
+    def _draw_text(self) -> None:
+        """The bars and the status line, once they are composed (a run can be adopted a moment before:
+        its state is kept and drawn here on mount)."""
+        bars, status = self.query(Bars), self.query("#health-status")
+        if not bars or not status:
+            return
+        h = self.latest
+        bars.first().show(list(h.grad_norms) if h is not None else [])
+        if h is None:
+            status.first().update(Text(self.note))
+            return
+        sat = ("no tanh units in this model" if h.saturated is None else
+               f"saturated tanh units (|h| > 0.97 on a dev batch) {h.saturated:.1%}")
+        status.first().update(Text(
+            f"step {h.step:,}: gradient norm {total_norm(h.grad_norms):.3g} over {len(h.grad_norms)} parameter "
+            f"tensors; {sat}."))
 
     def add(self, health: Health) -> None:
         """The trainer's Health event after an evaluation."""
@@ -59,13 +80,8 @@ class HealthView(Vertical):
         self.saturated.append(health.saturated)
         if len(self.steps) > KEEP:
             self.steps, self.norms, self.saturated = self.steps[::2], self.norms[::2], self.saturated[::2]
-        self.query_one(Bars).show(list(health.grad_norms))
-        sat = ("no tanh units in this model" if health.saturated is None else
-               f"saturated tanh units (|h| > 0.97 on a dev batch) {health.saturated:.1%}")
-        self.query_one("#health-status", Static).update(Text(
-            f"step {health.step:,}: gradient norm {total:.3g} over {len(health.grad_norms)} parameter tensors; "
-            f"{sat}."))
         self.dirty = True
+        self._draw_text()
 
     def series(self) -> dict[str, tuple[list[float], list[float]]]:
         """What the history chart draws (tests)."""

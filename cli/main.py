@@ -23,7 +23,11 @@ def _command(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    catch_signals()
+    with catch_signals():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     from cli.errors import UsageError
     from core.errors import SeqlmError
 

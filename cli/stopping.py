@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 SIGNALS = {signal.SIGINT: "interrupted", signal.SIGTERM: "stopped by SIGTERM", signal.SIGHUP: "stopped by SIGHUP"}
 STOP = threading.Event()
@@ -25,15 +27,32 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
-def _raise(signum, _frame) -> None:
+def request(signum: int) -> None:
+    """What a signal leaves behind even when its exception is lost: the loops stop at their next step."""
     _received.append(signum)
     STOP.set()
+
+
+def on_signal(signum, _frame) -> None:
+    request(signum)
     raise Interrupted(signum)
 
 
-def catch_signals() -> None:
+@contextmanager
+def catch_signals() -> Iterator[None]:
+    """For one command: a fresh STOP, the handlers installed, and the caller's handlers back afterwards
+    (``main`` may be called in a process that has its own, a test runner's worker for one)."""
+    STOP.clear()
+    _received.clear()
+    before = {sig: signal.getsignal(sig) for sig in SIGNALS}
     for sig in SIGNALS:
-        signal.signal(sig, _raise)
+        signal.signal(sig, on_signal)
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+        STOP.clear()
 
 
 def check() -> None:

@@ -28,3 +28,30 @@ def timemachine():
     from core.config import DataConfig
 
     return datasets.load(DataConfig(dataset="timemachine"))
+
+
+def _children() -> list[int]:
+    me, kids = os.getpid(), []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me and fields[0] != "Z":
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+@pytest.fixture(autouse=True)
+def _no_process_outlives_its_test():
+    """A test that fails before it stops the command it started would leave it training on a shared CPU
+    and slow every test after it; whatever a test started ends with it."""
+    yield
+    import signal
+
+    for pid in _children():
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass

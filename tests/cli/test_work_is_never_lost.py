@@ -219,20 +219,25 @@ def test_a_checkpoint_card_is_read_without_the_weights(ckpt):
 def test_a_signal_whose_exception_was_lost_still_ends_the_command(tmp_path, monkeypatch, capsys):
     """Python may lose an exception raised by a signal handler (inside a __del__ or a GC callback); the
     signal's event still ends the work loop, and the command ends as the signal would have: exit 130,
-    one line, nothing saved."""
+    one line, nothing saved. And the command gives the caller's signal handlers back when it ends."""
+    import signal
+    import threading
+
     from cli import main, stopping
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(stopping, "_received", [])
-    before = {sig: stopping.signal.getsignal(sig) for sig in stopping.SIGNALS}
-    stopping.STOP.set()  # as the handler leaves it, its exception gone
-    try:
-        for argv in (["sweep", "--preset", "counting-elman", "--steps", "1000000"],
-                     ["train", "--preset", "counting-elman", "--steps", "100000000", "--save", "x.pt"]):
-            assert main.main(argv) == 130
-            assert capsys.readouterr().err.strip().splitlines()[-1] == "seqlm-tui: interrupted."
-    finally:
-        stopping.STOP.clear()
-        for sig, handler in before.items():
-            stopping.signal.signal(sig, handler)
+    before = {sig: signal.getsignal(sig) for sig in stopping.SIGNALS}
+
+    def lose_a_signal():  # once the command has its handlers: what a lost exception leaves behind
+        while signal.getsignal(signal.SIGINT) is not stopping.on_signal:
+            threading.Event().wait(0.01)
+        stopping.request(signal.SIGINT)
+
+    for argv in (["sweep", "--preset", "counting-elman", "--steps", "1000000"],
+                 ["train", "--preset", "counting-elman", "--steps", "100000000", "--save", "x.pt"]):
+        threading.Thread(target=lose_a_signal, daemon=True).start()
+        assert main.main(argv) == 130
+        assert capsys.readouterr().err.strip().splitlines()[-1] == "seqlm-tui: interrupted."
+        assert {sig: signal.getsignal(sig) for sig in stopping.SIGNALS} == before
+        assert not stopping.STOP.is_set()
     assert list(tmp_path.rglob("*")) == []

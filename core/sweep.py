@@ -22,8 +22,8 @@ from core import events as ev
 from core.batches import make_batcher
 from core.errors import SeqlmError
 from core.models.base import detach_state
+from core.optim import make_optimizer
 from core.run import Run, resolve_device
-from core.train import make_optimizer
 
 
 @dataclass

@@ -16,10 +16,11 @@ import torch.nn.functional as F
 from core import events as ev
 from core import insight
 from core.batches import ItemBatcher, StreamBatcher, make_batcher
-from core.config import TrainConfig, field_spec
+from core.config import field_spec
 from core.errors import SeqlmError
 from core.generate import Sampling, samples
 from core.models.base import LanguageModel, detach_state
+from core.optim import lr_at, make_optimizer
 from core.run import Run, Snapshot, resolve_device
 
 SMOOTHING = 0.98  # EMA factor of the smoothed train loss
@@ -28,44 +29,9 @@ STEP_LIMIT = field_spec("train", "steps").metadata["hi"]  # one cap, whether ask
 
 class Diverged(SeqlmError):
     """The loss blew up; the model holds the weights of the last good step."""
+
+
 HEALTH_ROWS = 1024  # dev rows tanh saturation is measured on: enough for a share to within a percent
-
-
-class SeedSGD:
-    """The seed's update ``p.data += -lr * p.grad`` as one fused op over all parameters.
-
-    ``torch.optim.SGD`` does the same arithmetic but spends ~40 us a step on bookkeeping (hooks,
-    profiler records), a quarter of a step of the seed MLP; this keeps the engine as fast as the seed loop.
-    It has the optimizer interface the trainer and checkpoints use, and no state.
-    """
-
-    def __init__(self, params, lr: float):
-        self.params = [p for p in params]
-        self.param_groups = [{"lr": lr, "params": self.params}]
-        # Detached views share the parameters' storage: updating them in place needs no no_grad context
-        # (which costs as much as the update itself at this size).
-        self._data = [p.detach() for p in self.params]
-
-    def step(self) -> None:
-        grads = [p.grad for p in self.params]
-        if any(g is None for g in grads):  # a parameter the loss did not reach this step
-            pairs = [(d, g) for d, g in zip(self._data, grads) if g is not None]
-            if not pairs:
-                return
-            data, grads = map(list, zip(*pairs))
-        else:
-            data = self._data
-        torch._foreach_add_(data, grads, alpha=-self.param_groups[0]["lr"])
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.params:
-            p.grad = None
-
-    def state_dict(self) -> dict:
-        return {"state": {}, "param_groups": [{"lr": self.param_groups[0]["lr"]}]}
-
-    def load_state_dict(self, state: dict) -> None:
-        pass  # plain SGD has no state to restore
 
 
 class Backup:
@@ -106,32 +72,6 @@ def train_to_end(run: Run, stop: threading.Event | None = None) -> tuple[str | N
         elif isinstance(e, ev.Finished):
             stopped = e.stopped
     return failed, stopped
-
-
-def make_optimizer(params, cfg: TrainConfig):
-    """The seed's plain SGD (``p.data += -lr * p.grad``), SGD with momentum, Adam or AdamW."""
-    if cfg.optimizer == "sgd":
-        if cfg.weight_decay == 0:
-            return SeedSGD(params, cfg.lr)
-        return torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "momentum":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-
-
-def lr_at(cfg: TrainConfig, step: int, total: int) -> float:
-    """Learning rate for 0-based ``step`` of ``total``: constant, x0.1 step decay, or cosine with warm-up."""
-    if cfg.schedule == "step":
-        at = cfg.decay_at or total // 2
-        return cfg.lr * (0.1 if step >= at else 1.0)
-    if cfg.schedule == "cosine":
-        if step < cfg.warmup:
-            return cfg.lr * (step + 1) / cfg.warmup
-        span = max(1, total - cfg.warmup)
-        return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - cfg.warmup) / span)))
-    return cfg.lr
 
 
 @torch.no_grad()

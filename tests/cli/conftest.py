@@ -19,7 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def cli(capsys):
     """``cli("train", ...) -> (exit code, stdout, stderr)``, run in this process."""
     def run(*args: str):
-        code = main([str(a) for a in args])
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as end:  # argparse's own ways out: --help, a usage error
+            code = end.code
         out, err = capsys.readouterr()
         return code, out, err
     return run

@@ -11,7 +11,6 @@ import sys
 
 import pytest
 
-from cli.parser import build_parser
 from core import checkpoint
 from core.fmt import cell_width
 from tests.cli.conftest import one_sentence, proc_env
@@ -214,7 +213,8 @@ def test_generate_is_reproducible_with_a_seed(cli, ckpt):
 
 
 @pytest.mark.parametrize("how", ["fifo", "symlink to a fifo"])
-def test_a_fifo_as_checkpoint_is_refused_at_once(tmp_path, how):
+def test_a_fifo_as_checkpoint_is_refused_at_once(cli, tmp_path, how):
+    """Opening a FIFO to read waits for a writer: a command that tried would hang (the test's timeout)."""
     fifo = tmp_path / "pipe.pt"
     os.mkfifo(fifo)
     path = fifo
@@ -223,9 +223,8 @@ def test_a_fifo_as_checkpoint_is_refused_at_once(tmp_path, how):
         path.symlink_to(fifo)
     for command in (["eval"], ["generate", "--prompt", "a"], ["train", "--resume"]):
         flag = [] if command[-1] == "--resume" else ["--checkpoint"]
-        res = subprocess.run([sys.executable, "-m", "cli.main", *command, *flag, str(path)], env=proc_env(),
-                             capture_output=True, text=True, timeout=60)
-        assert res.returncode == 1 and "not a regular file" in res.stderr and one_sentence(res.stderr)
+        code, _, err = cli(*command, *flag, path)
+        assert code == 1 and "not a regular file" in err and one_sentence(err)
 
 
 # -- 15, 16. terminal output -----------------------------------------------------------------------
@@ -317,15 +316,12 @@ def option_entries(text: str) -> list[tuple[str, str]]:
     return [tuple(e) for e in entries]
 
 
-def test_every_flag_has_help_and_model_flags_say_which_models_use_them(monkeypatch):
-    monkeypatch.setenv("COLUMNS", "100")
-    parser = build_parser()
+def test_every_flag_has_help_and_model_flags_say_which_models_use_them(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")  # argparse wraps to the terminal's width, which it reads from here
     for name in COMMANDS:
-        text = parser.parse_known_args  # the parser is built once; each sub-command prints its own help
-        res = subprocess.run([sys.executable, "-m", "cli.main", name, "--help"], env=proc_env(COLUMNS="100"),
-                             capture_output=True, text=True, timeout=60)
-        assert res.returncode == 0
-        entries = option_entries(res.stdout)
+        code, out, _ = cli(name, "--help")
+        assert code == 0
+        entries = option_entries(out)
         assert entries, name
         for flags, description in entries:
             assert description.strip(), f"{name} {flags} has no help"
@@ -337,5 +333,4 @@ def test_every_flag_has_help_and_model_flags_say_which_models_use_them(monkeypat
         if name == "eval":
             assert "(default: auto)" in next(d for f, d in entries if f.startswith("--device"))
         if name == "bench":
-            assert all(item in res.stdout for item in ("engine_mlp", "startup"))
-        del text
+            assert all(item in out for item in ("engine_mlp", "startup"))

@@ -9,10 +9,11 @@ import torch
 from core import events as ev
 from core.errors import SeqlmError
 from core.generate import Generator, Sampling, samples
+from core.optim import lr_at, make_optimizer
 from core.presets import apply, config_for
 from core.run import new_run
 from core.sweep import Sweep, SweepConfig, suggest
-from core.train import Trainer, lr_at, make_optimizer
+from core.train import Trainer
 
 
 def train(run, **over):

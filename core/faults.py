@@ -3,7 +3,9 @@
 Tests that need a fault at a precise moment (kill -9 in the middle of a save, a full disk after the data is
 written) set ``SEQLM_FAULT=point:action`` in the environment of the process they start, instead of racing
 the clock. Actions: ``wait`` (touch the file named by ``SEQLM_FAULT_MARK``, then sleep until killed),
-``hold`` (touch the mark, then wait until the file named by ``SEQLM_FAULT_RELEASE`` exists),
+``hold`` (touch the mark, then wait until the file named by ``SEQLM_FAULT_RELEASE`` exists, two minutes
+at most: a test that failed before releasing it must not leave a thread that never ends, since the test's
+event loop waits for its threads when it closes),
 ``enospc`` (raise "no space left on device"), ``truncate`` (cut the file being written, ``target``, in
 half: a write that went wrong without an error). Without the variable a point costs one dict lookup.
 """
@@ -14,6 +16,8 @@ import errno
 import os
 import time
 from pathlib import Path
+
+HOLD_AT_MOST_S = 120
 
 
 def point(name: str, target=None) -> None:
@@ -28,7 +32,8 @@ def point(name: str, target=None) -> None:
         if mark:
             Path(mark).write_text(name)
         release = os.environ.get("SEQLM_FAULT_RELEASE") if action == "hold" else None
-        while not (release and Path(release).exists()):
+        give_up = time.monotonic() + HOLD_AT_MOST_S
+        while not (release and (Path(release).exists() or time.monotonic() > give_up)):
             time.sleep(0.01 if release else 3600)
     if action == "enospc":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

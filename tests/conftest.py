@@ -1,4 +1,8 @@
+import faulthandler
 import os
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -55,3 +59,30 @@ def _no_process_outlives_its_test():
             os.waitpid(pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass
+
+
+# A test that hangs ends its worker with every thread's stack printed, instead of holding CI until its
+# deadline. Our own watch, not pytest-timeout's or pytest's faulthandler timer: both are cancelled as soon
+# as a test fails, and the hang seen in CI came after a failure (an app's thread that never ended held the
+# test's event loop open as it closed).
+HANG_S = 300
+_deadline = [float("inf")]
+
+
+def _watch() -> None:
+    while time.monotonic() < _deadline[0]:
+        time.sleep(1)
+    sys.stderr.write(f"\n+++ a test has not ended in {HANG_S} s: the stacks of its threads, then its worker ends\n")
+    faulthandler.dump_traceback(all_threads=True)
+    os._exit(1)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _deadline[0] = time.monotonic() + HANG_S
+    yield
+    _deadline[0] = float("inf")
+
+
+def pytest_configure(config):
+    threading.Thread(target=_watch, daemon=True, name="hang-watch").start()

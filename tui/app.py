@@ -46,6 +46,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.quit import QuitScreen
 from tui.screens.save import SaveScreen
 from tui.widgets.message_bar import MessageBar
+from tui.widgets.pane_tabs import PaneTabs
 
 DEFAULT_PRESET = "counting-watch"  # no download, and seconds of visible progress
 PANES = (("setup", "Setup", "F2"), ("train", "Train", "F3"), ("sweep", "Sweep", "F4"), ("prompt", "Prompt", "F5"),
@@ -94,7 +95,7 @@ class SeqlmApp(App):
         self._lazy = (self.sweep_pane, self.prompt, self.checkpoints, self.insight)
         panes = {"setup": self.setup, "train": self.train, "sweep": Lazy(self.sweep_pane),
                  "prompt": Lazy(self.prompt), "checkpoints": Lazy(self.checkpoints), "insight": Lazy(self.insight)}
-        with TabbedContent(initial="train", id="tabs"):
+        with PaneTabs(initial="train", id="tabs"):
             for pid, name, key in PANES:
                 with TabPane(f"{name} {key}", id=pid):
                     yield panes[pid]
@@ -408,15 +409,18 @@ class SeqlmApp(App):
             return ""
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        """Whether by key or by mouse: the focus follows the pane, the footer shows its keys."""
-        if event.tabbed_content.id == "tabs" and self.panes_in:
+        """Whether by key or by mouse: the focus follows the pane, the footer shows its keys. The news of a
+        switch comes a turn of the queue late: a pane already left again (two pane keys in one burst) is
+        not followed, or its focus would bring it back."""
+        if event.tabbed_content.id == "tabs" and self.panes_in and event.pane.id == self.active_pane:
             self.follow_the_pane(event.pane)
 
     def let_go_outside(self, pane) -> None:
         """Drop the focus if it is on a widget outside ``pane``: a text box left behind in a hidden pane
-        would swallow s, w, l..."""
+        would swallow s, w, l..., and the Insight views' tab bar, left behind, would bring its pane back."""
         focused = self.focused
-        if focused is not None and pane not in focused.ancestors and not isinstance(focused, Tabs):
+        tab_bar = isinstance(focused, Tabs) and focused.parent is self.query_one("#tabs")
+        if focused is not None and pane not in focused.ancestors and not tab_bar:
             self.set_focus(None)
 
     def follow_the_pane(self, pane) -> None:

@@ -32,7 +32,9 @@ class Timeout(AssertionError):
 def seen(app) -> str:
     """What the app showed when a wait ran out: the message line and the end of the prompt's transcript."""
     try:
-        return f"message line {message(app)!r}, transcript ends {app.prompt.text[-300:]!r}"
+        return (f"message line {message(app)!r}, pane {app.active_pane!r}, screens "
+                f"{[type(s).__name__ for s in app.screen_stack]}, focus {app.focused!r}, "
+                f"transcript ends {app.prompt.text[-300:]!r}")
     except Exception as err:  # the app may be half torn down; the timeout itself is the finding
         return f"(app state unreadable: {err})"
 

@@ -7,7 +7,7 @@ import os
 import torch
 from textual.widgets import Input
 
-from tests.tui.conftest import counting, go, message, press, started, train_to_end, type_text, until
+from tests.tui.conftest import PANES, counting, go, message, press, started, train_to_end, type_text, until
 from tui import actions
 from tui.app import SeqlmApp, leave_a_core_to_the_ui
 from tui.screens.help import HelpScreen
@@ -163,6 +163,27 @@ async def test_a_key_pressed_before_the_panes_are_in_runs_once_they_are():
         assert app.asked_early  # the case this test is about
         await until(pilot, lambda: app.active_pane == "prompt" and app.focused is not None
                     and app.focused.id == "prompt-input", "the Prompt pane")
+
+
+async def test_two_pane_keys_in_one_burst_end_on_the_second_pane():
+    """F7 then F3 sent together (a paste, a slow SSH link): the first pane's focus is announced after
+    the second key has acted, and that late news once switched the tabs back to the first pane. From
+    each pane that focuses a widget of its own (Prompt, Checkpoints, Insight) to every other."""
+    app = SeqlmApp(counting(20))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await train_to_end(app, pilot)
+        for first in ("f5", "f6", "f7"):
+            for second in PANES:
+                if first == second:
+                    continue
+                await press(pilot, first, second)
+                await pilot.pause()  # until every message the two keys caused is handled
+                assert app.active_pane == PANES[second], (first, second)
+                focused = app.focused
+                pane = app.query_one(f"#{PANES[second]}")
+                assert focused is None or pane in focused.ancestors or focused.parent is app.query_one("#tabs"), \
+                    (first, second, focused)
 
 
 def test_the_app_leaves_a_core_to_the_interface(monkeypatch):

@@ -147,10 +147,12 @@ async def test_a_save_runs_beside_the_interface(folder, monkeypatch):
     async with app.run_test(size=(100, 30)) as pilot:
         await started(app, pilot)
         await train_to_end(app, pilot)
-        await save_as(pilot, app, "held")
-        await until(pilot, lambda: mark.exists(), "the save to reach its hold")
-        for key in ("f4", "f3", "f7", "f3"):
-            await go(pilot, key)  # each waits for its pane: the interface answers
-        assert not (folder / "held.pt").exists()
-        release.write_text("go")
+        try:
+            await save_as(pilot, app, "held")
+            await until(pilot, lambda: mark.exists(), "the save to reach its hold")
+            for key in ("f4", "f3", "f7", "f3"):
+                await go(pilot, key)  # each waits for its pane: the interface answers
+            assert not (folder / "held.pt").exists()
+        finally:
+            release.write_text("go")  # also when the test failed: the held thread must end for the app to close
         await until(pilot, lambda: (folder / "held.pt").exists() and "saved" in message(app), "the save")

@@ -24,6 +24,7 @@ from tui.widgets.compare_view import CompareView
 from tui.widgets.embedding_view import EmbeddingView
 from tui.widgets.health_view import HealthView
 from tui.widgets.memory_view import MemoryView
+from tui.widgets.pane_tabs import PaneTabs
 
 VIEWS = ("embeddings", "bigram", "health", "compare", "memory")
 REDRAW_S = 0.4
@@ -39,7 +40,7 @@ class InsightPane(ReportsJobs, Vertical):
         self.rates_total = self.rates_done = 0
 
     def compose(self) -> ComposeResult:
-        with TabbedContent(initial="insight-embeddings", id="insight-tabs"):
+        with PaneTabs(initial="insight-embeddings", id="insight-tabs"):
             with TabPane("Embeddings", id="insight-embeddings"):
                 yield EmbeddingView(id="embedding-view")
             with TabPane("Bigram", id="insight-bigram"):

@@ -88,12 +88,22 @@ class SetupPane(ReportsJobs, VerticalScroll, can_focus=False):
     @property
     def ready(self) -> bool:
         """True once the lazily mounted form is in, every field's control included."""
-        found = self.query("#setup-form")
-        return bool(found) and found.first().is_mounted
+        form = self._form()
+        return form is not None and form.is_mounted
+
+    def _form(self):
+        # Direct children only: a query of the whole pane walks every Input's parts, and the form asks on
+        # each of the thirty edits a preset makes (a tenth of the app's start-up).
+        found = self.query_children("#setup-form")
+        return found.first() if found else None
+
+    def _forms(self) -> list[ConfigForm]:
+        form = self._form()
+        return list(form.query_children(ConfigForm)) if form is not None else []
 
     def _values(self) -> RunConfig | None:
         """The form's values as a config (each field's last valid value), valid as a whole or not."""
-        forms = {f.id: f for f in self.query(ConfigForm)}
+        forms = {f.id: f for f in self._forms()}
         if not {"form-data", "form-model-name", "form-model", "form-train"} <= forms.keys():
             return None  # the model form is being swapped; the swap syncs again
         name = forms["form-model-name"].collect()["model"]
@@ -109,7 +119,7 @@ class SetupPane(ReportsJobs, VerticalScroll, can_focus=False):
         cfg = self._values()
         if cfg is None:
             return
-        for form in self.query(ConfigForm):
+        for form in self._forms():
             for row in form.rows():
                 row.display = row.f.name == "model" or used(cfg, row.key)
 
@@ -122,7 +132,7 @@ class SetupPane(ReportsJobs, VerticalScroll, can_focus=False):
 
     # -- reading and writing the whole form ------------------------------------------------------
     def field_errors(self) -> list[str]:
-        return [r.error for form in self.query(ConfigForm) for r in form.rows() if r.error and r.display]
+        return [r.error for form in self._forms() for r in form.rows() if r.error and r.display]
 
     def read(self) -> tuple[RunConfig | None, str | None]:
         """(config, None) when everything is valid, else (None, the first problem)."""

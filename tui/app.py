@@ -7,6 +7,8 @@ that follow it, turns keys into the panes' actions, and reports every job that f
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import os
 import signal
 from pathlib import Path
@@ -52,6 +54,22 @@ DEFAULT_PRESET = "counting-watch"  # no download, and seconds of visible progres
 PANES = (("setup", "Setup", "F2"), ("train", "Train", "F3"), ("sweep", "Sweep", "F4"), ("prompt", "Prompt", "F5"),
          ("checkpoints", "Checkpoints", "F6"), ("insight", "Insight", "F7"))
 WIDE = 72  # columns from which the tab labels name their F-keys and the footer shows the palette hint
+
+
+def while_running(handler):
+    """Drop the message once the app has begun to close (its panes may already be gone)."""
+    if inspect.iscoroutinefunction(handler):
+        @functools.wraps(handler)
+        async def guarded_async(self, msg):
+            if self.is_running:
+                await handler(self, msg)
+        return guarded_async
+
+    @functools.wraps(handler)
+    def guarded(self, msg):
+        if self.is_running:
+            handler(self, msg)
+    return guarded
 
 
 def leave_a_core_to_the_ui() -> None:
@@ -174,19 +192,23 @@ class SeqlmApp(App):
         self.on_job_state(JobState(event.worker, event.state))  # the app's own workers (warm-up)
 
     # -- wiring: what one pane reports, the others follow ---------------------------------------------
+    # Each handler below reaches into a pane. A job's message can still be in the queue when the app
+    # closes (Textual drains it after it has started taking the panes down): then it is dropped.
+    @while_running
     def on_run_adopted(self, msg: RunAdopted) -> None:
-        if not self.screen_stack:
-            return  # the app is closing: its panes are being taken down
         self.prompt.forget_model()
         self.insight.follow(msg.run, msg.label, training=self.train.busy)
         self.refresh_bindings()
 
+    @while_running
     def on_model_reading(self, msg: ModelReading) -> None:
         self.insight.show_reading(msg)
 
+    @while_running
     def on_train_health(self, msg: TrainHealth) -> None:
         self.insight.health.add(msg.health)
 
+    @while_running
     def on_train_eval(self, msg: TrainEval) -> None:
         self.insight.compare.mark_dirty()
 
@@ -198,12 +220,14 @@ class SeqlmApp(App):
     def on_train_failed(self, msg: TrainFailed) -> None:
         self.notify(msg.message, severity="error")
 
+    @while_running
     def on_checkpoint_saved(self, msg: CheckpointSaved) -> None:
         self.checkpoints.saved(msg.path)
         if self.quit_after_save:
             self.stop_everything()
             self.exit()
 
+    @while_running
     async def on_checkpoint_loaded(self, msg: CheckpointLoaded) -> None:
         run = msg.run
         await self.setup.load_config(run.cfg)
@@ -211,6 +235,7 @@ class SeqlmApp(App):
         self.action_show("train")
         self.notify(f"loaded {msg.path.name}: {run.cfg.model.model} on {run.cfg.data.dataset}, step {run.step:,}")
 
+    @while_running
     def on_checkpoints_pane_load(self, msg: CheckpointsPane.Load) -> None:
         if self.train.busy:
             self.notify("stop training (x) before loading a checkpoint.", severity="warning")

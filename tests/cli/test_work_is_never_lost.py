@@ -217,15 +217,21 @@ def test_a_checkpoint_card_is_read_without_the_weights(ckpt):
 
 
 def test_a_signal_whose_exception_was_lost_still_ends_the_command(tmp_path, monkeypatch, capsys):
-    """Python may lose an exception raised by a signal handler (inside a __del__ or a GC callback); the
-    signal's event still ends the work loop, and the command ends as the signal would have: exit 130,
-    one line, nothing saved. And the command gives the caller's signal handlers back when it ends."""
+    """Python may lose an exception raised by a signal handler (inside a __del__ or a GC callback). The
+    train and sweep loops watch the signal's event; any other command (a long generate here) gets the
+    signal raised again a moment later. Each ends as the signal would have: exit 130, one line, nothing
+    saved; and the command gives the caller's signal handlers back when it ends."""
     import signal
     import threading
 
     from cli import main, stopping
 
-    monkeypatch.chdir(tmp_path)
+    ckpt = tmp_path / "c.pt"
+    assert main.main(["train", "--preset", "counting-elman", "--steps", "20", "--save", str(ckpt), "--quiet"]) == 0
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    capsys.readouterr()
     before = {sig: signal.getsignal(sig) for sig in stopping.SIGNALS}
 
     def lose_a_signal():  # once the command has its handlers: what a lost exception leaves behind
@@ -234,10 +240,11 @@ def test_a_signal_whose_exception_was_lost_still_ends_the_command(tmp_path, monk
         stopping.request(signal.SIGINT)
 
     for argv in (["sweep", "--preset", "counting-elman", "--steps", "1000000"],
-                 ["train", "--preset", "counting-elman", "--steps", "100000000", "--save", "x.pt"]):
+                 ["train", "--preset", "counting-elman", "--steps", "100000000", "--save", "x.pt"],
+                 ["generate", "--checkpoint", str(ckpt), "--prompt", "1 2", "--length", "100000000"]):
         threading.Thread(target=lose_a_signal, daemon=True).start()
-        assert main.main(argv) == 130
+        assert main.main(argv) == 130, argv
         assert capsys.readouterr().err.strip().splitlines()[-1] == "seqlm-tui: interrupted."
         assert {sig: signal.getsignal(sig) for sig in stopping.SIGNALS} == before
         assert not stopping.STOP.is_set()
-    assert list(tmp_path.rglob("*")) == []
+    assert list(cwd.rglob("*")) == []

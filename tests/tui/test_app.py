@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import torch
 from textual.widgets import Input
 
-from tests.tui.conftest import PANES, counting, go, message, press, started, train_to_end, type_text, until
+from tests.tui.conftest import PANES, counting, go, message, press, screen_text, started, train_to_end, type_text, until
 from tui import actions
 from tui.app import SeqlmApp, leave_a_core_to_the_ui
 from tui.screens.help import HelpScreen
@@ -184,6 +185,24 @@ async def test_two_pane_keys_in_one_burst_end_on_the_second_pane():
                 pane = app.query_one(f"#{PANES[second]}")
                 assert focused is None or pane in focused.ancestors or focused.parent is app.query_one("#tabs"), \
                     (first, second, focused)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20), (160, 48)])
+async def test_a_message_is_on_screen_above_the_footer_whole(size):
+    """The message line once sat under the footer (both docked at the bottom): a one-line message was
+    never seen, a longer one lost its last line. Each must be read on the screen itself."""
+    app = SeqlmApp(counting(20))
+    async with app.run_test(size=size) as pilot:
+        await started(app, pilot)
+        long = "the long one " + " ".join(f"word{i}" for i in range(size[0] // 4)) + " end-of-it"
+        for text in ("a short one", long):
+            app.notify(text, severity="error")
+            await until(pilot, lambda text=text: text in message(app), "the message")
+            await pilot.pause()  # laid out and drawn
+            lines = [line for line in screen_text(app).splitlines() if line.strip()]
+            assert "Quit" in lines[-1]  # the footer is the last line ...
+            shown = " ".join(" ".join(lines[:-1]).split())
+            assert f"error: {text}" in shown, (text, lines[-4:])  # ... and the whole message is above it
 
 
 def test_the_app_leaves_a_core_to_the_interface(monkeypatch):

@@ -3,33 +3,15 @@ draws is compared with the model's own numbers."""
 
 from __future__ import annotations
 
-import html
 import math
-import re
 
 import pytest
 from textual.widgets import Input
 
 from core import checkpoint
 from core.presets import apply, config_for
-from tests.tui.conftest import counting, go, press, shown, started, train_to_end, type_text, until
+from tests.tui.conftest import counting, go, press, screen_text, shown, started, train_to_end, type_text, until
 from tui.app import SeqlmApp
-
-
-def screen_text(app) -> str:
-    """The whole screen as plain text, read from the app's own screenshot (the SVG a user can save): each
-    text run put back at its column (Rich writes a run at x = column x its cell width, 12.2)."""
-    svg = app.export_screenshot()
-    rows: dict[float, dict[int, str]] = {}
-    for x, y, body in re.findall(r'<text[^>]*\bx="([0-9.]+)" y="([0-9.]+)"[^>]*>(.*?)</text>', svg, flags=re.S):
-        rows.setdefault(float(y), {})[round(float(x) / 12.2)] = html.unescape(body).replace("\xa0", " ")
-    lines = []
-    for _, runs in sorted(rows.items()):
-        line = ""
-        for col, text in sorted(runs.items()):
-            line = line.ljust(col) + text
-        lines.append(line)
-    return "\n".join(lines)
 
 
 def flat(text: str) -> str:

@@ -1,7 +1,8 @@
 """The app's notifications, on a line of their own above the footer instead of toasts over the work.
 
 A toast covers what lies under it (the samples, the sweep's suggestion, the prompt box); this line takes
-a row of the layout, so nothing is hidden, and each message expires after its timeout. Severity is said
+a row of the layout, so nothing is hidden, and each message expires after its timeout. It is not docked:
+two widgets docked to the same edge overlap, and the footer hid a one-line message entirely. Severity is said
 in words too ("error:"), not only in colour, for NO_COLOR and monochrome terminals.
 """
 
@@ -17,7 +18,6 @@ PREFIX = {"information": "", "warning": "warning: ", "error": "error: "}
 class MessageBar(Static):
     DEFAULT_CSS = """
     MessageBar {
-        dock: bottom;
         height: auto;
         max-height: 3;
         padding: 0 1;

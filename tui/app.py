@@ -7,8 +7,6 @@ that follow it, turns keys into the panes' actions, and reports every job that f
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
 import os
 import signal
 from pathlib import Path
@@ -17,7 +15,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.css.query import NoMatches
 from textual.lazy import Lazy
-from textual.widgets import Footer, Header, TabbedContent, TabPane, Tabs
+from textual.widgets import Footer, Header, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from core import checkpoint
@@ -25,7 +23,7 @@ from core.config import RunConfig
 from core.errors import SeqlmError
 from core.novelty import Novelty
 from core.presets import config_for
-from tui import actions, jobs
+from tui import actions, focus, jobs
 from tui.commands import SeqlmCommands
 from tui.messages import (
     CheckpointLoaded,
@@ -54,22 +52,6 @@ DEFAULT_PRESET = "counting-watch"  # no download, and seconds of visible progres
 PANES = (("setup", "Setup", "F2"), ("train", "Train", "F3"), ("sweep", "Sweep", "F4"), ("prompt", "Prompt", "F5"),
          ("checkpoints", "Checkpoints", "F6"), ("insight", "Insight", "F7"))
 WIDE = 72  # columns from which the tab labels name their F-keys and the footer shows the palette hint
-
-
-def while_running(handler):
-    """Drop the message once the app has begun to close (its panes may already be gone)."""
-    if inspect.iscoroutinefunction(handler):
-        @functools.wraps(handler)
-        async def guarded_async(self, msg):
-            if self.is_running:
-                await handler(self, msg)
-        return guarded_async
-
-    @functools.wraps(handler)
-    def guarded(self, msg):
-        if self.is_running:
-            handler(self, msg)
-    return guarded
 
 
 def leave_a_core_to_the_ui() -> None:
@@ -194,21 +176,21 @@ class SeqlmApp(App):
     # -- wiring: what one pane reports, the others follow ---------------------------------------------
     # Each handler below reaches into a pane. A job's message can still be in the queue when the app
     # closes (Textual drains it after it has started taking the panes down): then it is dropped.
-    @while_running
+    @jobs.while_running
     def on_run_adopted(self, msg: RunAdopted) -> None:
         self.prompt.forget_model()
         self.insight.follow(msg.run, msg.label, training=self.train.busy)
         self.refresh_bindings()
 
-    @while_running
+    @jobs.while_running
     def on_model_reading(self, msg: ModelReading) -> None:
         self.insight.show_reading(msg)
 
-    @while_running
+    @jobs.while_running
     def on_train_health(self, msg: TrainHealth) -> None:
         self.insight.health.add(msg.health)
 
-    @while_running
+    @jobs.while_running
     def on_train_eval(self, msg: TrainEval) -> None:
         self.insight.compare.mark_dirty()
 
@@ -220,14 +202,14 @@ class SeqlmApp(App):
     def on_train_failed(self, msg: TrainFailed) -> None:
         self.notify(msg.message, severity="error")
 
-    @while_running
+    @jobs.while_running
     def on_checkpoint_saved(self, msg: CheckpointSaved) -> None:
         self.checkpoints.saved(msg.path)
         if self.quit_after_save:
             self.stop_everything()
             self.exit()
 
-    @while_running
+    @jobs.while_running
     async def on_checkpoint_loaded(self, msg: CheckpointLoaded) -> None:
         run = msg.run
         await self.setup.load_config(run.cfg)
@@ -235,7 +217,7 @@ class SeqlmApp(App):
         self.action_show("train")
         self.notify(f"loaded {msg.path.name}: {run.cfg.model.model} on {run.cfg.data.dataset}, step {run.step:,}")
 
-    @while_running
+    @jobs.while_running
     def on_checkpoints_pane_load(self, msg: CheckpointsPane.Load) -> None:
         if self.train.busy:
             self.notify("stop training (x) before loading a checkpoint.", severity="warning")
@@ -440,33 +422,11 @@ class SeqlmApp(App):
         if event.tabbed_content.id == "tabs" and self.panes_in and event.pane.id == self.active_pane:
             self.follow_the_pane(event.pane)
 
-    def let_go_outside(self, pane) -> None:
-        """Drop the focus if it is on a widget outside ``pane``: a text box left behind in a hidden pane
-        would swallow s, w, l..., and the Insight views' tab bar, left behind, would bring its pane back."""
-        focused = self.focused
-        tab_bar = isinstance(focused, Tabs) and focused.parent is self.query_one("#tabs")
-        if focused is not None and pane not in focused.ancestors and not tab_bar:
-            self.set_focus(None)
-
     def follow_the_pane(self, pane) -> None:
-        """The pane is shown (announced once per switch, however it was made)."""
-        if pane.id == "checkpoints":
-            self.checkpoints.refresh_list()
-        self.focus_the_pane(pane)
-        self.refresh_bindings()
+        focus.follow(self, pane)
 
     def focus_the_pane(self, pane) -> None:
-        self.let_go_outside(pane)
-        target = None
-        if pane.id == "prompt":
-            target = self.query_one("#prompt-input")
-        elif pane.id == "checkpoints":
-            target = self.query_one("#ckpt-table")
-        elif pane.id == "insight":
-            target = self.query_one("#insight-tabs").query_one(Tabs)  # left/right walk the views
-        if target is not None and self.focused is not target:
-            # At once (Widget.focus waits for a later turn of the queue, behind keys already typed).
-            self.screen.set_focus(target)
+        focus.focus_pane(self, pane)
 
 
 def run_app() -> int:

@@ -4,6 +4,9 @@ fails. Cancelling a job is cancelling its worker (core's loops watch the worker'
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 from textual.worker import Worker, WorkerState
 
 from core.errors import SeqlmError
@@ -45,3 +48,19 @@ class ReportsJobs:
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.post_message(JobState(event.worker, event.state))
+
+
+def while_running(handler):
+    """Drop the message once the app has begun to close (its panes may already be gone)."""
+    if inspect.iscoroutinefunction(handler):
+        @functools.wraps(handler)
+        async def guarded_async(self, msg):
+            if self.is_running:
+                await handler(self, msg)
+        return guarded_async
+
+    @functools.wraps(handler)
+    def guarded(self, msg):
+        if self.is_running:
+            handler(self, msg)
+    return guarded

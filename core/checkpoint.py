@@ -11,20 +11,18 @@ browser list hundreds of files without loading a single weight; the archive is r
 from __future__ import annotations
 
 import copy
-import glob
 import io
 import json
 import os
 import pickle
 import stat
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 
-from core import faults
+from core import faults, savetemp
 from core.config import RunConfig
 from core.datafiles import open_regular
 from core.errors import SeqlmError
@@ -39,12 +37,8 @@ VERSION = 2
 READABLE = (1, 2)
 MAGIC = b"seqlm-tui checkpoint\n"
 SUFFIX = ".pt"
-TMP_SUFFIX = ".tmp"
 CARD_LIMIT = 1 << 20
 KEEP = ("best", "last")
-# mkstemp makes its file private (0600); a checkpoint gets the mode any new file of the user's gets.
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
 
 
 def default_dir(override: str | Path | None = None) -> Path:
@@ -171,31 +165,6 @@ def _card(payload: dict) -> bytes:
 # -- writing ---------------------------------------------------------------------------------------
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process: alive, not ours to judge
-        return True
-    return True
-
-
-def _remove_leftovers(path: Path) -> None:
-    """Delete temp files that saves of ``path`` killed mid-write (kill -9, power loss) left behind;
-    a save still running in another process (its pid alive) keeps its file."""
-    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*{TMP_SUFFIX}"):
-        parts = tmp.name[len(path.name) + 2:-len(TMP_SUFFIX)].split(".")  # [pid, random] or [random]
-        if len(parts) > 2 or (len(parts) == 2 and not parts[0].isdigit()):
-            continue  # a temp file of another name that starts with this one ("run.pt.old.pt")
-        if len(parts) == 2 and _alive(int(parts[0])):
-            continue
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-
-
 def _check_read_back(tmp: str, payload: dict) -> None:
     """The file just written, loaded as any later load will: it must rebuild the same run."""
     try:
@@ -216,10 +185,8 @@ def write_payload(payload: dict, path: Path) -> Path:
     _writable_in_place(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _remove_leftovers(path)
-        # The pid in the name tells a save in progress from the leftover of a killed one.
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=TMP_SUFFIX, dir=path.parent)
-        os.fchmod(fd, 0o666 & ~_UMASK)
+        savetemp.remove_leftovers(path)
+        fd, tmp = savetemp.create(path)
     except OSError as err:
         raise SeqlmError(f"cannot write a checkpoint in {path.parent} ({err.strerror}).") from None
     try:

@@ -1,5 +1,6 @@
 import faulthandler
 import os
+import signal
 import sys
 import threading
 import time
@@ -51,8 +52,6 @@ def _no_process_outlives_its_test():
     """A test that fails before it stops the command it started would leave it training on a shared CPU
     and slow every test after it; whatever a test started ends with it."""
     yield
-    import signal
-
     for pid in _children():
         try:
             os.kill(pid, signal.SIGKILL)

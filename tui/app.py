@@ -129,7 +129,7 @@ class SeqlmApp(App):
             return  # every widget of every pane: a pane is mounted before its views have composed theirs
         self.panes_in = True
         self.train.new_run(self.start_cfg, note="")
-        self.follow_the_pane(self.query_one("#tabs", TabbedContent).active_pane)
+        focus.follow(self, self.query_one("#tabs", TabbedContent).active_pane)
         for args in self.early_actions:
             self.call_later(self.run_action, *args)
         self.early_actions.clear()
@@ -349,7 +349,7 @@ class SeqlmApp(App):
         # Now, not when the switch is announced: a key right behind this one (F3 then s, or F5 then a
         # prompt, pasted or sent together) is already in the queue, ahead of that announcement; it would
         # go to the text box of the pane left behind, or nowhere.
-        self.focus_the_pane(tabs.get_pane(tab))
+        focus.focus_pane(self, tabs.get_pane(tab))
 
     def action_insight_view(self, delta: int) -> None:
         self.insight.cycle(delta)
@@ -420,13 +420,7 @@ class SeqlmApp(App):
         switch comes a turn of the queue late: a pane already left again (two pane keys in one burst) is
         not followed, or its focus would bring it back."""
         if event.tabbed_content.id == "tabs" and self.panes_in and event.pane.id == self.active_pane:
-            self.follow_the_pane(event.pane)
-
-    def follow_the_pane(self, pane) -> None:
-        focus.follow(self, pane)
-
-    def focus_the_pane(self, pane) -> None:
-        focus.focus_pane(self, pane)
+            focus.follow(self, event.pane)
 
 
 def run_app() -> int:

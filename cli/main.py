@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 
-from cli.stopping import SIGNALS, Interrupted, catch_signals
+from cli.stopping import SIGNALS, Interrupted, catch_signals, handled
 
 
 def _command(name: str):
@@ -48,6 +48,7 @@ def _main(argv: list[str] | None) -> int:
         print(f"seqlm-tui: {err}", file=sys.stderr)
         return 1
     except (Interrupted, KeyboardInterrupt) as err:
+        handled()
         signum = getattr(err, "signum", signal.SIGINT)
         sys.stdout.flush()
         print(f"seqlm-tui: {SIGNALS.get(signum, 'stopped')}.", file=sys.stderr)

@@ -20,6 +20,13 @@ from pathlib import Path
 HOLD_AT_MOST_S = 120
 
 
+def action_at(name: str) -> str | None:
+    """The action the environment asks for at point ``name``, if any (for points that are not a place
+    to wait or fail, like ``signal:lose``: a signal whose exception Python loses)."""
+    where, _, action = os.environ.get("SEQLM_FAULT", "").partition(":")
+    return action if where == name else None
+
+
 def point(name: str, target=None) -> None:
     spec = os.environ.get("SEQLM_FAULT")
     if not spec:

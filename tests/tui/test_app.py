@@ -198,8 +198,17 @@ async def test_a_message_is_on_screen_above_the_footer_whole(size):
         for text in ("a short one", long):
             app.notify(text, severity="error")
             await until(pilot, lambda text=text: text in message(app), "the message")
-            await pilot.pause()  # laid out and drawn
-            lines = [line for line in screen_text(app).splitlines() if line.strip()]
+
+            def drawn() -> list[str]:
+                return [line for line in screen_text(app).splitlines() if line.strip()]
+
+            def whole(text=text) -> bool:
+                lines = drawn()
+                return "Quit" in lines[-1] and f"error: {text}" in " ".join(" ".join(lines[:-1]).split())
+
+            # drawn a frame or two later, and the footer is rebuilt whenever the keys that work change
+            await until(pilot, whole, "the message drawn above the footer")
+            lines = drawn()
             assert "Quit" in lines[-1]  # the footer is the last line ...
             shown = " ".join(" ".join(lines[:-1]).split())
             assert f"error: {text}" in shown, (text, lines[-4:])  # ... and the whole message is above it

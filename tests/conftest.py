@@ -68,9 +68,12 @@ HANG_S = 300
 _deadline = [float("inf")]
 
 
-def _watch() -> None:
+def _watch(config) -> None:
     while time.monotonic() < _deadline[0]:
         time.sleep(1)
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:  # else the stacks go to the test's captured output, lost with the worker
+        capture.suspend_global_capture(in_=True)
     sys.stderr.write(f"\n+++ a test has not ended in {HANG_S} s: the stacks of its threads, then its worker ends\n")
     faulthandler.dump_traceback(all_threads=True)
     os._exit(1)
@@ -84,4 +87,4 @@ def pytest_runtest_protocol(item, nextitem):
 
 
 def pytest_configure(config):
-    threading.Thread(target=_watch, daemon=True, name="hang-watch").start()
+    threading.Thread(target=_watch, args=(config,), daemon=True, name="hang-watch").start()

@@ -100,16 +100,17 @@ def test_stop_and_pause_from_another_thread():
     run = new_run(apply(config_for("counting-elman"), {"train": {"steps": 100_000}}))
     trainer = Trainer(run, sample_count=0)
     seen, paused, resumed = [], threading.Event(), threading.Event()
+    marks = {}
 
     def drive():
-        trainer.pause()
-        paused.wait()
-        at = run.step
-        assert trainer.paused
-        trainer.resume()
-        resumed.wait()
-        assert run.step == at  # nothing moved while paused
-        trainer.stop()
+        try:
+            trainer.pause()
+            paused.wait(120)
+            marks["paused flag"] = trainer.paused
+            trainer.resume()
+            resumed.wait(120)
+        finally:
+            trainer.stop()  # also when a wait ran out: the loop must not train on to 100,000 steps
 
     driver = None
     for e in trainer.events():
@@ -118,10 +119,13 @@ def test_stop_and_pause_from_another_thread():
             driver = threading.Thread(target=drive)
             driver.start()
         if isinstance(e, ev.Paused):
+            marks["paused at"] = run.step
             paused.set()
         if isinstance(e, ev.Resumed):
+            marks["resumed at"] = run.step  # read here, in the loop's own thread: nothing moved while paused
             resumed.set()
     driver.join()
+    assert marks["paused flag"] and marks["paused at"] == marks["resumed at"]
     assert seen[-1] == "Finished" and seen.count("Paused") == 1 and seen.count("Resumed") == 1
     assert 0 < trainer.run.step < 100_000 and trainer.stopping
 

@@ -134,6 +134,27 @@ async def test_bigram_grid_shows_the_table_and_a_chosen_row():
         await until(pilot, lambda: "'Z' is not in the vocabulary" in flat(screen_text(app)), "the sentence")
 
 
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_a_bigram_table_shows_its_column_labels_and_the_chosen_row(size):
+    """The table can come in the moment the view appears (training ends as the user turns to it), before
+    its scroll area has a height: the grid still opens at its column labels, the chosen row in view."""
+    app = SeqlmApp(names_cfg({"model": "bigram-counts"}, steps=1))
+    async with app.run_test(size=size) as pilot:
+        await started(app, pilot)
+        await train_to_end(app, pilot)
+        view = app.insight.bigram
+        await until(pilot, lambda: view.table is not None, "the table read")
+        await go(pilot, "f7")
+        app.insight.show_view("bigram")
+        view.show_table(view.table, 1)  # in the same turn: as a reading that arrives just then
+        labels = "".join(app.train.run.vocab.tokens)
+        await until(pilot, lambda: "a▸" in screen_text(app), "the chosen row on screen")
+        await pilot.pause(0)
+        assert any(line.split()[:1] == [labels] for line in screen_text(app).splitlines()), screen_text(app)
+        app.query_one("#bigram-row", Input).value = "z"
+        await until(pilot, lambda: "z▸" in screen_text(app), "the row of z scrolled into view")
+
+
 async def test_health_shows_gradient_norms_and_saturation_after_each_eval():
     app = SeqlmApp(counting(300))
     async with app.run_test(size=(100, 30)) as pilot:

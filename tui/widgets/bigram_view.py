@@ -15,6 +15,28 @@ from tui.widgets.bigram_grid import BigramGrid
 INTRO = "The table of a bigram model (bigram counts or bigram neural in Setup) appears here."
 
 
+class RowScroll(ScrollableContainer):
+    """The grid's scroll area, which keeps the chosen row in view: when it is chosen and whenever the area
+    changes size (a table that arrives as the view appears is placed before the area has a height)."""
+
+    row: int | None = None
+
+    def follow(self, row: int | None) -> None:
+        self.row = row
+        self.call_after_refresh(self._keep_in_view)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._keep_in_view)
+
+    def _keep_in_view(self) -> None:
+        height = self.size.height
+        if self.row is None or height == 0:
+            return
+        target = self.row + 1  # the column labels are the grid's first line
+        if not self.scroll_y <= target < self.scroll_y + height:
+            self.scroll_to(y=max(0, target - height // 2), animate=False)
+
+
 class BigramView(Vertical):
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
@@ -24,7 +46,7 @@ class BigramView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(Text(INTRO), id="bigram-status")
         with Horizontal(id="bigram-body"):
-            with ScrollableContainer(id="bigram-scroll"):
+            with RowScroll(id="bigram-scroll"):
                 yield BigramGrid(id="bigram-grid")
             with Vertical(id="bigram-side"):
                 with Horizontal(id="bigram-pick"):
@@ -77,6 +99,7 @@ class BigramView(Vertical):
             i, bars.empty = None, str(err)
         if i is None:
             self.row_index = None
+            self.query_one(RowScroll).follow(None)
             self.query_one(BigramGrid).select(None)
             if not text:
                 bars.empty = "type a character above"
@@ -88,14 +111,7 @@ class BigramView(Vertical):
         counts = self.table.counts
         total = f", {int(counts[i].sum()):,} pairs counted" if counts is not None else ""
         bars.show(self.table.row(label), f"after {label!r}{total}")
-        self.call_after_refresh(self._scroll_to_row)
-
-    def _scroll_to_row(self) -> None:
-        if self.row_index is not None:
-            scroll = self.query_one("#bigram-scroll", ScrollableContainer)
-            target = self.row_index + 1
-            if not scroll.scroll_y <= target < scroll.scroll_y + scroll.size.height:
-                scroll.scroll_to(y=max(0, target - scroll.size.height // 2), animate=False)
+        self.query_one(RowScroll).follow(i)
 
     def row_items(self) -> list[tuple[str, float]]:
         """The bars drawn for the chosen row (tests)."""

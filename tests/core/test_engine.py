@@ -201,6 +201,47 @@ def test_sweep_suggests_a_sane_rate_and_leaves_weights(names):
     assert all(torch.equal(v, run.model.state_dict()[k]) for k, v in before.items())
 
 
+def test_the_valley_rule_finds_the_long_fall_not_the_steepest_drop():
+    # A short steep drop just past the burn-in (where steepest descent would point), the loss climbing
+    # back, then a long gentle fall and the turn up: the suggestion is in the long fall.
+    n = 300
+    lrs = [10 ** (-4 + 5 * i / (n - 1)) for i in range(n)]
+    curve = [3.3 - 0.01 * i for i in range(30)]                      # burn-in: training begins
+    curve += [curve[-1] - 0.1 * (i + 1) for i in range(5)]           # the steep drop, 5 points
+    curve += [curve[-1] + 0.01 * (i + 1) for i in range(40)]         # climbing back
+    fall_start = len(curve)
+    curve += [curve[-1] - 0.006 * (i + 1) for i in range(180)]       # the long fall
+    fall_end = len(curve)
+    curve += [curve[-1] + 0.05 * (i + 1) for i in range(n - len(curve))]
+    steepest = min(range(30, n - 1), key=lambda i: curve[i + 1] - curve[i])
+    assert steepest < fall_start
+    lr = suggest(lrs, curve)
+    assert lrs[fall_start + 30] <= lr <= lrs[fall_end - 30]
+
+
+def test_the_valley_rule_leaves_out_the_fall_where_training_begins():
+    # The first tenth falls the longest (that is Adam's first steps at any rate); the suggestion is in the
+    # later fall all the same.
+    n = 300
+    lrs = [10 ** (-4 + 5 * i / (n - 1)) for i in range(n)]
+    curve = [3.3 - 0.04 * i for i in range(30)]
+    curve += [curve[-1] + 0.02 * (i + 1) for i in range(100)]
+    fall_start = len(curve)
+    curve += [curve[-1] - 0.01 * (i + 1) for i in range(25)]
+    fall_end = len(curve)
+    curve += [curve[-1] + 0.05 * (i + 1) for i in range(n - len(curve))]
+    assert lrs[fall_start] <= suggest(lrs, curve) <= lrs[fall_end]
+
+
+def test_sweep_with_adam_suggests_a_rate_inside_adams_range(names):
+    # Adam's loss falls fastest in its first steps whatever the rate; the suggestion must not follow that
+    # to the bottom of the range (0.0013 under the steepest-descent rule).
+    cfg = apply(config_for(None, "mlp"), {"data": {"dataset": "names"}, "train": {"optimizer": "adam"}})
+    done = [e for e in Sweep(new_run(cfg)).events() if isinstance(e, ev.SweepDone)][0]
+    assert done.reason == "diverged"
+    assert 0.003 <= done.suggested_lr <= 0.03
+
+
 def test_sweep_stops_on_divergence(names):
     run = new_run(config_for("names-mlp-seed"))
     done = list(Sweep(run, SweepConfig(lr_min=1e-2, lr_max=1e4, steps=400)).events())[-1]

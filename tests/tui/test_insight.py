@@ -4,6 +4,7 @@ draws is compared with the model's own numbers."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from textual.widgets import Input
@@ -211,7 +212,31 @@ async def test_compare_overlays_one_curve_per_chosen_run_and_adds_the_rate_compa
         app.insight.tick()
         await pilot.pause(0)
         drawn = shown(app.query_one("#compare-chart")) + screen_text(app)
-        assert all(label[:20] in flat(drawn) for label in labels)  # the legend names each curve
+        for entry, _ in view.curves():  # the list is the legend: each curve's letter and number on screen
+            assert f"{entry.marker} #{entry.key} " in flat(drawn)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_the_compare_list_shows_what_tells_each_run_apart(size):
+    # The list is the legend and is narrow: each line must show its run's letter and learning rate on
+    # screen, not a name they share ("elman on counting, lr 0…") cut before the part that differs.
+    app = SeqlmApp(counting(200))
+    async with app.run_test(size=size) as pilot:
+        await started(app, pilot)
+        await insight_view(app, pilot, "compare")
+        view = app.insight.compare
+        app.query_one("#compare-lrs", Input).value = "0.02 0.2 2"
+        app.query_one("#compare-steps", Input).value = "100"
+        await settle(app, pilot)
+        await press(pilot, "r")
+        await until(pilot, lambda: not app.insight.comparing and len(view.entries) == 4, "the three rates")
+        text = flat(screen_text(app))
+        lines = {}
+        for lr in ("0.02", "0.2", "2"):
+            found = re.search(rf"\b([a-z]) #\d+ learning rate {re.escape(lr)}\b", text)
+            assert found, f"no line shows learning rate {lr}: {text}"
+            lines[lr] = found.group(1)
+        assert len(set(lines.values())) == 3  # a letter each, drawn as its curve's marker
 
 
 async def test_memory_comparison_fills_a_table_where_the_lstm_remembers_longer():

@@ -122,7 +122,13 @@ class CompareView(Vertical):
         self.dirty = True
 
     def title(self, entry: Entry, extra: str) -> str:
-        return f"{entry.marker} {entry.label}" + (f" ({extra})" if extra else "")
+        """What tells the run apart comes first, then its name: the list is 38 columns wide and cuts the
+        end of a line ("a #2 learning rate 0.03 · elman on counting, lr 0.03")."""
+        number, _, name = entry.label.partition(" ")
+        if entry.diverged:
+            name = name.removesuffix(" (diverged)")
+            extra = f"{extra}, diverged" if extra else "diverged"
+        return f"{entry.marker} {number} {extra} · {name}" if extra else f"{entry.marker} {entry.label}"
 
     def _relabel(self) -> None:
         """Each run's line says what sets it apart from the others listed (not only its learning rate)."""

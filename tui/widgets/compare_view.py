@@ -122,7 +122,7 @@ class CompareView(Vertical):
         self.dirty = True
 
     def title(self, entry: Entry, extra: str) -> str:
-        """What tells the run apart comes first, then its name: the list is 38 columns wide and cuts the
+        """What tells the run apart comes first, then its name: the list is 38 columns wide at 80x24 and cuts the
         end of a line ("a #2 learning rate 0.03 · elman on counting, lr 0.03")."""
         number, _, name = entry.label.partition(" ")
         if entry.diverged:

@@ -335,17 +335,30 @@ def app_training(quick: bool) -> list[Row]:
     from cli.bench.app_items import app_rate_and_latency, headless_rate
     from tui.app import leave_a_core_to_the_ui
 
-    secs = 3.0 if quick else 8.0
+    secs = 3.0 if quick else 5.0
     # Both sides with the app's thread policy (all cores but one), so the ratio is the app's own cost; with
     # torch's default team of 2 on 2 cores, headless collapses whenever anything else wants a core.
     leave_a_core_to_the_ui()
-    head = headless_rate(secs)
-    rate, lat = app_rate_and_latency(secs)
-    r = rate / head
+    # Pairs side by side, the ratio their median: on a shared box the rate of one side alone drifts by a
+    # third within minutes (1,600-2,500 steps/s headless here), more than the app's own cost.
+    ratios, apps, heads, lat = [], [], [], []
+    for i in range(2 if quick else 4):
+        if i % 2 == 0:  # the order alternates: the box runs faster the longer a process has run
+            head = headless_rate(secs)
+            rate, pair_lat = app_rate_and_latency(secs)
+        else:
+            rate, pair_lat = app_rate_and_latency(secs)
+            head = headless_rate(secs)
+        ratios.append(rate / head)
+        apps.append(rate)
+        heads.append(head)
+        lat += pair_lat
+    r, rate, head = statistics.median(ratios), statistics.median(apps), statistics.median(heads)
     lat.sort()
     med, p95 = statistics.median(lat), lat[int(0.95 * len(lat)) - 1]
     return [Row("app_training", "Training inside the app vs headless (names MLP)",
-                f"{rate:,.0f} vs {head:,.0f} steps/s", r, ">= 0.9", r >= 0.9, {"app": rate, "headless": head}),
+                f"{rate:,.0f} vs {head:,.0f} steps/s, median of {len(ratios)} pairs", r, ">= 0.9", r >= 0.9,
+                {"app": apps, "headless": heads, "ratios": ratios}),
             Row("app_latency", "Key press to updated screen while training",
                 f"median {med:.1f} ms, p95 {p95:.1f} ms", p95, "p95 <= 50 ms", p95 <= 50, {"latency_ms": lat})]
 

@@ -10,6 +10,7 @@ import pytest
 from textual.widgets import Input
 
 from core import checkpoint
+from core.compare import RunCurve
 from core.presets import apply, config_for
 from tests.tui.conftest import counting, go, press, screen_text, shown, started, train_to_end, type_text, until
 from tui.app import SeqlmApp
@@ -237,6 +238,31 @@ async def test_the_compare_list_shows_what_tells_each_run_apart(size):
             assert found, f"no line shows learning rate {lr}: {text}"
             lines[lr] = found.group(1)
         assert len(set(lines.values())) == 3  # a letter each, drawn as its curve's marker
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_a_rate_that_ruins_its_run_does_not_flatten_the_others(size):
+    # Counting at lr 1 sits at a dev loss of 30 without tripping the divergence rule; drawn to scale it
+    # pressed the good rates into one line on the floor. The axis ends at the worst sane first point.
+    app = SeqlmApp(counting(200))
+    async with app.run_test(size=size) as pilot:
+        await started(app, pilot)
+        await insight_view(app, pilot, "compare")
+        view = app.insight.compare
+        curves = {0.01: [(100, 4.2), (200, 3.1), (300, 2.0)], 0.1: [(100, 3.0), (200, 0.4), (300, 0.01)],
+                  0.3: [(100, 5.9), (200, 11.0), (300, 11.5)], 1.0: [(100, 35.2), (200, 30.0), (300, 29.0)]}
+        for lr, dev in curves.items():
+            view.add_curve(RunCurve(f"elman on counting, lr {lr:g}", dev, [], lr=lr,
+                                    settings={"learning rate": lr}))
+        marker = {lr: next(e.marker for e in view.entries.values() if e.label.endswith(f"lr {lr:g}"))
+                  for lr in curves}
+        view.mark_dirty()
+        app.insight.tick()
+        assert view.y_top() == 5.9
+        title = f"dev loss; {marker[0.3]} partly, {marker[1.0]} off the top"
+        await until(pilot, lambda: title in screen_text(app), "the chart's title")
+        ticks = [float(t) for t in re.findall(r"(\d+(?:\.\d+)?)┤", screen_text(app))]
+        assert ticks and max(ticks) <= 6.5 and min(ticks) < 1  # the good rates' fall fills the chart
 
 
 async def test_memory_comparison_fills_a_table_where_the_lstm_remembers_longer():

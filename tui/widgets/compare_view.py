@@ -6,6 +6,7 @@ earlier ones are kept as their curves only, so the list costs no model weights."
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass, field
 
 from rich.text import Text
@@ -198,10 +199,15 @@ class CompareView(Vertical):
 
     def y_top(self) -> float | None:
         """Where the chart's loss axis stops: a rate that blows up would flatten every other curve into the
-        floor, so it ends at the worst first evaluation of the runs that did not diverge."""
+        floor, so it ends at the worst first evaluation of the runs that did not diverge, leaving out a
+        first evaluation over three times their median. A rate can ruin a run without the trainer's
+        divergence rule firing: counting at lr 1 sits at a dev loss of 30 where lr 0.1 reaches 0.01."""
         sane = [ys for e in self.chosen if not e.diverged for ys in [e.dev()[1]] if ys]
         firsts = [ys[0] for ys in sane if math.isfinite(ys[0])]
-        return max(firsts) if firsts else None
+        if not firsts:
+            return None
+        cap = 3 * statistics.median(firsts)
+        return max(f for f in firsts if f <= cap)
 
     def redraw_if_dirty(self) -> None:
         if not self.dirty:
@@ -222,8 +228,8 @@ class CompareView(Vertical):
             if kept:
                 fx, fy = zip(*kept)
                 plt.plot(fx, fy, marker=entry.marker)  # the list beside it is the legend
-            else:
-                above.append(entry.marker)
+            if len(kept) < len(xs):
+                above.append(entry.marker + ("" if not kept else " partly"))
         if above:
             plt.title(f"dev loss; {', '.join(above)} off the top")
         xs = [x for _, (xs, _) in data for x in xs]

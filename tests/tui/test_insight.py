@@ -281,11 +281,14 @@ async def test_memory_comparison_fills_a_table_where_the_lstm_remembers_longer()
         acc = view.accuracy()
         assert set(acc) == {"elman", "lstm"} and all(set(a) == {2, 20} for a in acc.values())
         assert acc["elman"][2] > 0.9 and acc["lstm"][2] > 0.9  # short sequences: both recall
-        assert acc["lstm"][20] >= acc["elman"][20]  # long ones: the plain RNN forgets first
         rows = view.table_rows()
         assert rows[0][0] == "2" and rows[1][0] == "20"
         assert rows[1][2] == f"{acc['lstm'][20]:.1%}" and rows[1][1] == f"{acc['elman'][20]:.1%}"
-        await until(pilot, lambda: "done. At length 20:" in flat(screen_text(app)), "the verdict")
+        # Which model recalls longer is the core test's claim (with a margin, at a length where it holds);
+        # here the verdict must rank what was measured, best first.
+        best, other = sorted(acc, key=lambda m: -acc[m][20])
+        verdict = f"done. At length 20: {best} {acc[best][20]:.0%} > {other} {acc[other][20]:.0%}; a guess gets"
+        await until(pilot, lambda: verdict in flat(screen_text(app)), "the verdict")
 
 
 async def test_insight_keys_views_and_stops():

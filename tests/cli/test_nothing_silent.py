@@ -95,6 +95,8 @@ def test_typed_flags_reach_the_config(cli, tmp_path):
         ("--dataset", "counting", "--model", "elman", "--epochs", "2", "--lr-schedule", "step", "--decay-at", "3",
          "--device", "cpu"): {"train.epochs": 2.0, "train.schedule": "step", "train.decay_at": 3,
                               "train.device": "cpu"},
+        ("--dataset", "counting", "--model", "gru", "--hidden", "8", "--one-hot", "--steps", "3"):
+            {"model.model": "gru", "model.one_hot": True},
     }
     for i, (argv, want) in enumerate(cases.items()):
         path = tmp_path / f"c{i}.pt"

@@ -52,7 +52,8 @@ async def test_bad_values_are_marked_at_the_field_and_block_the_start():
         await press(pilot, "s")
         await until(pilot, lambda: app.active_pane == "setup" and "fix the setup first" in message(app),
                     "being sent back to Setup")
-        assert app.train.state == "idle" and app.train.run.step == 0
+        await until(pilot, lambda: app.train.state == "idle", "the pane idle again")
+        assert app.train.run.step == 0
         await type_into(pilot, app, "train.lr", "0.02")
         await until(pilot, lambda: not lr.error and not error.display, "the error to go")
 
@@ -109,6 +110,11 @@ async def test_changing_the_dataset_updates_the_summary_or_says_why_not(tmp_path
         await type_into(pilot, app, "data.file", str(missing))
         problem = app.query_one("#setup-problem")
         await until(pilot, lambda: problem.display and "no such file" in shown(problem), "the file problem")
+        app.set_focus(None)  # out of the path box, where s is a letter
+        await press(pilot, "s")  # and a start is refused in a sentence that names the file
+        await until(pilot, lambda: "no such file" in message(app) and str(missing) in message(app), "the refusal")
+        await until(pilot, lambda: app.train.state == "idle", "the pane idle again")
+        assert app.train.run.step == 0
 
 
 async def test_presets_from_the_palette_fill_the_setup():

@@ -135,7 +135,10 @@ class SummaryReady(Message):
     problem: str | None = None
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, SummaryReady)
+        # Textual keeps the later of two queued messages when the earlier says it may be replaced; two
+        # workers can finish out of order, so only a summary of the same or a newer request may replace
+        # this one (else the newest summary was dropped and "loading ..." stayed on screen).
+        return isinstance(message, SummaryReady) and message.request >= self.request
 
 
 @dataclass

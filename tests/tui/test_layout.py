@@ -55,6 +55,12 @@ async def test_tab_reaches_every_setup_field_and_the_view_follows(size, model):
 
                 # the view follows the focus a frame later: wait for that state, not for a time
                 await until(pilot, in_view, f"{model}: {focused.id} and its label in view", timeout=20)
+
+                def marked(label=label) -> bool:  # reverse video reads in 16 colours and with NO_COLOR
+                    lit = [lab for lab in app.setup.query(".field-label") if lab.rich_style.reverse]
+                    return lit == [label] and label.rich_style.bold
+
+                await until(pilot, marked, f"{model}: only {focused.id}'s label in reverse video")
         assert set(seen) == set(controls), (model, {c.id for c in controls} - {c.id for c in seen})
 
 

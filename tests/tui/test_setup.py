@@ -7,8 +7,9 @@ from dataclasses import replace
 from textual.widgets import Input, Select
 
 from core.models import registry
-from tests.tui.conftest import counting, go, message, press, shown, started, train_to_end, type_text, until
+from tests.tui.conftest import counting, go, message, press, screen_text, shown, started, train_to_end, type_text, until
 from tui.app import SeqlmApp
+from tui.messages import SummaryReady
 from tui.widgets.config_form import FieldRow
 
 
@@ -131,3 +132,20 @@ async def test_presets_from_the_palette_fill_the_setup():
         assert (cfg.data.dataset, cfg.model.model, cfg.model.hidden, cfg.train.optimizer) == ("names", "mlp", 256,
                                                                                                "adam")
         assert row(app, "model.hidden").query_one(Input).value == "256"
+
+
+async def test_a_summary_that_ends_late_does_not_hide_the_newer_one():
+    # Two summary workers finish out of order (the older one loaded the data, the newer found it cached):
+    # the newer summary must stay. It was dropped about 1 run in 5 of the Setup snapshot, leaving
+    # "loading timemachine..." on screen for good.
+    app = SeqlmApp(counting())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_setup(app, pilot)
+        await until(pilot, lambda: "Elman" in summary(app), "the first summary")
+        setup = app.setup
+        newer = setup.summary_request + 2
+        setup.summary_request = newer  # two requests out, as a burst of edits makes them
+        setup.post_message(SummaryReady(newer, "the newer summary"))
+        setup.post_message(SummaryReady(newer - 1, "the older summary"))  # it ends last
+        await until(pilot, lambda: "the newer summary" in screen_text(app), "the newer summary on screen")
+        assert setup.summary_text == "the newer summary"

@@ -35,6 +35,17 @@ class FieldRow(Vertical):
     def key(self) -> str:
         return f"{self.section}.{self.f.name}"
 
+    # The label shows the focus through a class on the row: Textual restyles a ``:focus-within`` rule
+    # only on the focused widget's ancestors, never on its siblings, so a label styled that way stayed
+    # plain (seen in tmux at 80x24: the label of the focused field had no reverse video).
+    # Both ask where the focus is now: the blur of one part of the row (a Select opening its menu) may
+    # arrive after the focus of another.
+    def on_descendant_focus(self) -> None:
+        self.set_class(self.has_focus_within, "-focused")
+
+    def on_descendant_blur(self) -> None:
+        self.set_class(self.has_focus_within, "-focused")
+
     def compose(self) -> ComposeResult:
         with Horizontal(classes="field-line"):
             yield Label(label(self.f), classes="field-label")

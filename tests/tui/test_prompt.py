@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from textual.widgets import Input
 
 from core.presets import apply, config_for
-from tests.tui.conftest import counting, go, press, shown, started, train_to_end, type_text, until
+from tests.tui.conftest import counting, go, press, screen_text, shown, started, train_to_end, type_text, until
 from tui.app import SeqlmApp
 
 
@@ -167,3 +168,28 @@ async def test_keys_typed_right_behind_a_pane_key_reach_that_pane():
         await press(pilot, "f3", "f5", *"9", "enter")  # away and back in the same burst
         await until(pilot, lambda: app.prompt.answered == 2, "the second continuation")
         assert last_exchange(app).startswith("> 9")
+
+
+@pytest.mark.parametrize("size", [(60, 20), (80, 24)])
+async def test_the_transcript_scrolls_from_the_keyboard(size):
+    # The transcript takes no focus, so without these keys its older lines (the top of /help at 60x20)
+    # could not be read again.
+    app = SeqlmApp(counting())
+    async with app.run_test(size=size) as pilot:
+        await started(app, pilot)
+        await go(pilot, "f5")
+        await until(pilot, lambda: app.focused is app.query_one("#prompt-input"), "the prompt line")
+        log = app.prompt.transcript
+        for _ in range(3):
+            await say(pilot, app, "/help", "this list")
+        await until(pilot, lambda: log.max_scroll_y > 0 and log.scroll_y == log.max_scroll_y, "the end shown")
+        await press(pilot, "pageup")
+        await until(pilot, lambda: log.scroll_y < log.max_scroll_y, "a page up")
+        await press(pilot, "ctrl+home")
+        await until(pilot, lambda: log.scroll_y == 0 and "Type a prompt: the model" in screen_text(app),
+                    "the first line on screen")
+        await press(pilot, "pagedown")
+        await until(pilot, lambda: log.scroll_y > 0, "a page down")
+        await press(pilot, "ctrl+end")
+        await until(pilot, lambda: log.scroll_y == log.max_scroll_y, "the end again")
+        assert app.focused is app.query_one("#prompt-input")  # and typing still goes to the prompt

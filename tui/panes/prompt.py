@@ -36,13 +36,19 @@ COMMANDS = [
     ("/help", "this list"),
 ]
 HELP = ("commands:\n" + "\n".join(f"  {c:<9} {what}" for c, what in COMMANDS)
-        + "\nEnter on an empty line continues from the current state; Escape stops a continuation.")
+        + "\nEnter on an empty line continues from the current state; Escape stops a continuation;"
+        + "\nPageUp / PageDown scroll this transcript, ctrl+Home / ctrl+End to its top / end.")
 
 MAX_CONTEXT = 4000  # characters of the conversation replayed into new weights (see ``_replay``)
 
 
 class PromptPane(ReportsJobs, Vertical):
-    BINDINGS = [Binding("escape", "stop_stream", "Stop generating", show=False)]
+    # The transcript takes no focus (typing always goes to the prompt box), so its scroll keys are here.
+    BINDINGS = [Binding("escape", "stop_stream", "Stop generating", show=False),
+                Binding("pageup", "scroll_transcript(-1)", "Scroll up", show=False),
+                Binding("pagedown", "scroll_transcript(1)", "Scroll down", show=False),
+                Binding("ctrl+home", "scroll_transcript(-2)", "Scroll to the top", show=False),
+                Binding("ctrl+end", "scroll_transcript(2)", "Scroll to the end", show=False)]
 
     def __init__(self, source, **kw) -> None:
         """``source()`` returns (tag, vocab, snapshot, novelty) for the current model; a new tag means new
@@ -183,6 +189,12 @@ class PromptPane(ReportsJobs, Vertical):
             self.command(line.strip())
         else:
             self.submit(line)
+
+    def action_scroll_transcript(self, where: int) -> None:
+        """-1 / 1: a page up or down; -2 / 2: the top or the end."""
+        log = self.transcript
+        {-1: log.scroll_page_up, 1: log.scroll_page_down, -2: log.scroll_home, 2: log.scroll_end}[where](
+            animate=False)
 
     def action_stop_stream(self) -> None:
         for w in self.app.workers:

@@ -49,9 +49,13 @@ def settings(cfg: RunConfig) -> dict:
 
 def differences(all_settings: list[dict], most: int = 3) -> list[str]:
     """For each run, what tells it apart from the others: the settings whose values differ among them
-    ("memory length 40, steps 2,000"), at most ``most`` of them, in the order the config lists them."""
-    keys = [k for k in dict.fromkeys(k for s in all_settings for k in s)
-            if len({repr(s.get(k)) for s in all_settings}) > 1]
+    ("memory length 40, steps 2,000"), at most ``most`` of them. The setting with the most distinct values
+    comes first (then the config's order): a narrow list cuts the end of a line, and with one run at
+    hidden 32 and two at hidden 200 and different rates, "hidden 200, learning ra…" told the two apart by
+    nothing."""
+    order = list(dict.fromkeys(k for s in all_settings for k in s))
+    distinct = {k: len({repr(s.get(k)) for s in all_settings}) for k in order}
+    keys = sorted((k for k in order if distinct[k] > 1), key=lambda k: (-distinct[k], order.index(k)))
     out = []
     for s in all_settings:
         shown = [f"{k} {_value(s[k])}" for k in keys if k in s and k not in ("model", "dataset")][:most]

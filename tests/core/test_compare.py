@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from cli.main import main
-from core.compare import lr_comparison, run_curve
+from core.compare import differences, lr_comparison, run_curve
 from core.errors import SeqlmError
 from core.presets import apply, config_for
 from core.run import new_run
@@ -90,3 +90,12 @@ def test_compare_command(capsys):
         assert main(["compare", "--preset", "counting-elman", *argv]) == 1
         err = capsys.readouterr()
         assert msg in err.err and err.err.count("\n") == 1 and err.out == ""
+
+
+def test_what_tells_runs_apart_comes_first():
+    runs = [{"hidden": 32, "learning rate": 0.004, "steps": 2400},
+            {"hidden": 200, "learning rate": 0.1, "steps": 2400},
+            {"hidden": 200, "learning rate": 0.01, "steps": 2400}]
+    assert differences(runs) == ["learning rate 0.004, hidden 32", "learning rate 0.1, hidden 200",
+                                 "learning rate 0.01, hidden 200"]
+    assert differences(runs[1:]) == ["learning rate 0.1", "learning rate 0.01"]  # hidden and steps are shared

@@ -335,3 +335,15 @@ async def test_insight_keys_views_and_stops():
         text = app.screen.body_text()
         for words in ("Insight pane", "memory task", "learning rate", "next Insight view", "f7 6"):
             assert words in text, words
+
+
+@pytest.mark.parametrize("size", [(60, 20), (80, 24), (160, 48)])
+async def test_the_memory_settings_show_whole_values_at_any_width(size):
+    # At 60x20 one line of settings cut "steps 1000" to "steps 100" and hid the hidden size.
+    app = SeqlmApp(counting())
+    async with app.run_test(size=size) as pilot:
+        await started(app, pilot)
+        await insight_view(app, pilot, "memory")
+        await until(pilot, lambda: all(words in flat(screen_text(app)) for words in
+                                       ("models elman lstm", "lengths 5 10 20 40", "steps 1000", "hidden 64")),
+                    "every setting whole on screen")

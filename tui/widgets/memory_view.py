@@ -47,6 +47,9 @@ def parse_lengths(text: str) -> list[int]:
     return sorted({parse_steps(w, 1, 512, "memory lengths") for w in words})
 
 
+NARROW = 78  # columns below which the settings take two lines
+
+
 class MemoryView(Vertical):
     class Start(Message):
         """Enter in one of the settings boxes: run the comparison (as m does)."""
@@ -85,6 +88,11 @@ class MemoryView(Vertical):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.post_message(self.Start())
+
+    def on_resize(self) -> None:
+        # The four settings need 80 columns on one line; narrower, they take two lines rather than cut a
+        # value ("steps 100" for 1000 at 60x20).
+        self.set_class(self.size.width < NARROW, "-narrow")
 
     def on_mount(self) -> None:
         try:

@@ -48,7 +48,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("view-prev", "left_square_bracket", "insight_view(-1)", "Prev view",
            "previous Insight view", show=False, display="["),
     Action("view-next", "right_square_bracket", "insight_view(1)", "View",
-           "next Insight view (Embeddings, Bigram, Health, Neurons, Attention, Compare, Memory)", display="]"),
+           "next Insight view (Embeddings, Bigram, Health, Compare, Memory)", display="]"),
     Action("pane-setup", "1,f2", "show('setup')", "Setup", "Setup pane: data, model, hyperparameters",
            "Go to Setup", show=False, display="f2 1"),
     Action("pane-train", "2,f3", "show('train')", "Train", "Train pane: loss chart, progress, samples",
@@ -60,12 +60,16 @@ ACTIONS: tuple[Action, ...] = (
     Action("pane-checkpoints", "5,f6", "show('checkpoints')", "Checkpoints",
            "Checkpoints pane: browse and load (Enter)", "Load a checkpoint (browser)", show=False, display="f6 5"),
     Action("pane-insight", "6,f7", "show('insight')", "Insight",
-           "Insight pane: embeddings, bigram table, health, neurons, attention, run comparison, memory task",
+           "Insight pane: embeddings, bigram table, health, run comparison, memory task",
            "Insight: look inside the model, compare runs", show=False, display="f7 6"),
     Action("quit", "ctrl+q", "quit", "Quit", "quit (asks first while something is running)", "Quit"),
 )
 
 BY_ACTION = {a.action.split("(")[0]: a for a in ACTIONS}
+
+# The footer lists bindings in their order and is cut at its right edge (80 columns and less): the keys
+# of the pane in view come first, as nothing else on screen names them.
+PANE_KEYS_FIRST = ("use-lr", "log-y", "memory", "rates", "view-prev", "view-next")
 
 # Keys that belong to a pane's own widgets, listed in the help as they are not in the table above.
 LOCAL_KEYS: tuple[tuple[str, str], ...] = (
@@ -91,7 +95,7 @@ def bindings() -> list[Binding]:
     to the pane left behind. A priority binding acts as its key is dequeued, before the next one is handed
     on. Keys that can be typed into a text box (1, s, ?) stay ordinary bindings, so they still type."""
     out = []
-    for a in ACTIONS:
+    for a in sorted(ACTIONS, key=lambda a: a.id not in PANE_KEYS_FIRST):
         keys = a.keys.split(",")
         shown_key = a.display.split(" ")[0] or keys[0]  # the footer shows the action once, by this key
         for priority in (False, True):

@@ -224,3 +224,16 @@ def test_the_app_leaves_a_core_to_the_interface(monkeypatch):
             assert torch.get_num_threads() == want, (cores, torch_default)
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_the_footer_shows_the_keys_of_the_pane_in_view_whole(size):
+    # The footer is cut at its right edge; the pane's own keys were last and went first ("] Vie" at 80x24,
+    # nothing of them at 60x20), though nothing else on screen names them.
+    app = SeqlmApp(counting())
+    async with app.run_test(size=size) as pilot:
+        await started(app, pilot)
+        for key, words in (("f3", ["l Log y"]), ("f4", ["u Use LR"]), ("f7", ["m Memory", "r Rates", "] View"])):
+            await go(pilot, key)
+            await until(pilot, lambda words=words: all(w in screen_text(app).splitlines()[-1] for w in words),
+                        f"{words} in the footer")

@@ -55,7 +55,7 @@ def differences(all_settings: list[dict], most: int = 3) -> list[str]:
     nothing."""
     order = list(dict.fromkeys(k for s in all_settings for k in s))
     distinct = {k: len({repr(s.get(k)) for s in all_settings}) for k in order}
-    keys = sorted((k for k in order if distinct[k] > 1), key=lambda k: (-distinct[k], order.index(k)))
+    keys = sorted((k for k in order if distinct[k] > 1), key=lambda k: -distinct[k])  # stable: ties keep order
     out = []
     for s in all_settings:
         shown = [f"{k} {_value(s[k])}" for k in keys if k in s and k not in ("model", "dataset")][:most]

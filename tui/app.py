@@ -23,7 +23,7 @@ from core.config import RunConfig
 from core.errors import SeqlmError
 from core.novelty import Novelty
 from core.presets import config_for
-from tui import actions, focus, jobs
+from tui import actions, focus, jobs, quitting
 from tui.commands import SeqlmCommands
 from tui.messages import (
     CheckpointLoaded,
@@ -43,8 +43,8 @@ from tui.panes.setup import SetupPane
 from tui.panes.sweep import SweepPane
 from tui.panes.train import TrainPane
 from tui.screens.help import HelpScreen
-from tui.screens.quit import QuitScreen
 from tui.screens.save import SaveScreen
+from tui.threads import leave_a_core_to_the_ui
 from tui.widgets.message_bar import MessageBar
 from tui.widgets.pane_tabs import PaneTabs
 
@@ -52,18 +52,6 @@ DEFAULT_PRESET = "counting-watch"  # no download, and seconds of visible progres
 PANES = (("setup", "Setup", "F2"), ("train", "Train", "F3"), ("sweep", "Sweep", "F4"), ("prompt", "Prompt", "F5"),
          ("checkpoints", "Checkpoints", "F6"), ("insight", "Insight", "F7"))
 WIDE = 72  # columns from which the tab labels name their F-keys and the footer shows the palette hint
-
-
-def leave_a_core_to_the_ui() -> None:
-    """Training gets every core but one (a run's own `threads` setting still wins).
-
-    torch's OpenMP workers spin while they wait for each other, so a team as large as the machine
-    collapses when anything else wants a core: on 2 cores with one other busy process, the counting
-    model made 2.7 steps/s with 2 workers and 577 with 1. The interface thread keeps a core for itself."""
-    import torch
-
-    cores = os.cpu_count() or 1
-    torch.set_num_threads(max(1, min(torch.get_num_threads(), cores - 1)))
 
 
 class SeqlmApp(App):
@@ -206,7 +194,7 @@ class SeqlmApp(App):
     def on_checkpoint_saved(self, msg: CheckpointSaved) -> None:
         self.checkpoints.saved(msg.path)
         if self.quit_after_save:
-            self.stop_everything()
+            quitting.stop_everything(self)
             self.exit()
 
     @jobs.while_running
@@ -361,33 +349,7 @@ class SeqlmApp(App):
         self.push_screen(HelpScreen(actions.help_rows()))
 
     async def action_quit(self) -> None:
-        """Leave at once when nothing runs; else ask: save the run, quit anyway, or stay."""
-        await self.setup.wait_ready()  # leaving while the Setup's Selects mount leaves a traceback behind
-        running = jobs.running(self, *jobs.LONG)
-        if not running:
-            self.stop_everything()
-            self.exit()
-            return
-        names = sorted({jobs.NAMES[w.group] for w in running})
-        run = self.train.run
-        what = " and ".join(names).capitalize() + (" is" if len(names) == 1 else " are") + " running"
-        if self.train.busy and run is not None:
-            what += f" (step {run.step:,} of {run.cfg.train.steps:,})"
-
-        def chosen(choice: str | None) -> None:
-            if choice == "quit":
-                self.stop_everything()
-                self.exit()
-            elif choice == "save":
-                self.quit_after_save = True
-                self.train.save(checkpoint.fresh_name(run, checkpoint.default_dir()))
-
-        self.push_screen(QuitScreen(what + ".", can_save=run is not None and self.train.busy), chosen)
-
-    def stop_everything(self) -> None:
-        for w in jobs.running(self):
-            if w.group != "save":  # a save in progress finishes: its file is atomic either way
-                w.cancel()
+        await quitting.quit_or_ask(self)
 
     # -- bindings that depend on the pane and the state (the Footer shows only what works now) --------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -333,7 +333,7 @@ def data_scaling(quick: bool) -> list[Row]:
 def app_training(quick: bool) -> list[Row]:
     """4. The same training driven through the app (pilot) against headless; key latency meanwhile."""
     from cli.bench.app_items import app_rate_and_latency, headless_rate
-    from tui.app import leave_a_core_to_the_ui
+    from tui.threads import leave_a_core_to_the_ui
 
     secs = 3.0 if quick else 5.0
     # Both sides with the app's thread policy (all cores but one), so the ratio is the app's own cost; with
@@ -366,7 +366,7 @@ def app_training(quick: bool) -> list[Row]:
 def autosave_keys(quick: bool) -> Row:
     """10. Key press to screen while training with autosave on and 500 checkpoints in the folder."""
     from cli.bench.app_items import autosave_latency
-    from tui.app import leave_a_core_to_the_ui
+    from tui.threads import leave_a_core_to_the_ui
 
     leave_a_core_to_the_ui()
     lat, saved = autosave_latency(200 if quick else 500, 20 if quick else 40)

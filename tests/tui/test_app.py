@@ -10,9 +10,10 @@ from textual.widgets import Input
 
 from tests.tui.conftest import PANES, counting, go, message, press, screen_text, started, train_to_end, type_text, until
 from tui import actions
-from tui.app import SeqlmApp, leave_a_core_to_the_ui
+from tui.app import SeqlmApp
 from tui.screens.help import HelpScreen
 from tui.screens.quit import QuitScreen
+from tui.threads import leave_a_core_to_the_ui
 
 
 def footer_keys(app) -> set[str]:

@@ -217,15 +217,20 @@ async def test_compare_overlays_one_curve_per_chosen_run_and_adds_the_rate_compa
             assert f"{entry.marker} #{entry.key} " in flat(drawn)
 
 
+async def compare_view(app, pilot):
+    """The app started and on its Compare view: the view."""
+    await started(app, pilot)
+    await insight_view(app, pilot, "compare")
+    return app.insight.compare
+
+
 @pytest.mark.parametrize("size", [(80, 24), (60, 20)])
 async def test_the_compare_list_shows_what_tells_each_run_apart(size):
     # The list is the legend and is narrow: each line must show its run's letter and learning rate on
     # screen, not a name they share ("elman on counting, lr 0…") cut before the part that differs.
     app = SeqlmApp(counting(200))
     async with app.run_test(size=size) as pilot:
-        await started(app, pilot)
-        await insight_view(app, pilot, "compare")
-        view = app.insight.compare
+        view = await compare_view(app, pilot)
         app.query_one("#compare-lrs", Input).value = "0.02 0.2 2"
         app.query_one("#compare-steps", Input).value = "100"
         await settle(app, pilot)
@@ -246,9 +251,7 @@ async def test_a_rate_that_ruins_its_run_does_not_flatten_the_others(size):
     # pressed the good rates into one line on the floor. The axis ends at the worst sane first point.
     app = SeqlmApp(counting(200))
     async with app.run_test(size=size) as pilot:
-        await started(app, pilot)
-        await insight_view(app, pilot, "compare")
-        view = app.insight.compare
+        view = await compare_view(app, pilot)
         curves = {0.01: [(100, 4.2), (200, 3.1), (300, 2.0)], 0.1: [(100, 3.0), (200, 0.4), (300, 0.01)],
                   0.3: [(100, 5.9), (200, 11.0), (300, 11.5)], 1.0: [(100, 35.2), (200, 30.0), (300, 29.0)]}
         for lr, dev in curves.items():

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 
-from cli.output import colour, width
-from core.fmt import SHADES, cell_width, fit, shade_edges, shade_level
-from core.textplot import framed
+from seqlm_tui.cli.output import colour, width
+from seqlm_tui.core.fmt import SHADES, cell_width, fit, shade_edges, shade_level
+from seqlm_tui.core.textplot import framed
 
 COLOURS = ("blue", "red", "green", "magenta", "cyan", "orange", "gray", "yellow")
 LETTERS = "abcdefghijklmnopqrstuvwxyz"

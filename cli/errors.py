@@ -1,6 +1,6 @@
 """The command line's own kind of error: light to import, since ``main`` needs it before anything else."""
 
-from core.errors import SeqlmError
+from seqlm_tui.core.errors import SeqlmError
 
 
 class UsageError(SeqlmError):

@@ -10,12 +10,12 @@ import argparse
 from dataclasses import fields
 from typing import Any
 
-from cli.errors import UsageError
-from core import presets
-from core.config import SECTIONS, ModelConfig, RunConfig, field_type, flag, parse_value
-from core.errors import SeqlmError
-from core.models import registry
-from core.rules import models_using, unused_reason
+from seqlm_tui.cli.errors import UsageError
+from seqlm_tui.core import presets
+from seqlm_tui.core.config import SECTIONS, ModelConfig, RunConfig, field_type, flag, parse_value
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.models import registry
+from seqlm_tui.core.rules import models_using, unused_reason
 
 
 def _default_text(section: str, f) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import SeqlmError
+from seqlm_tui.core.errors import SeqlmError
 
 
 def _parses(kind: type, word: str) -> bool:

@@ -11,11 +11,11 @@ import os
 import signal
 import sys
 
-from cli.stopping import SIGNALS, Interrupted, catch_signals, handled
+from seqlm_tui.cli.stopping import SIGNALS, Interrupted, catch_signals, handled
 
 
 def _command(name: str):
-    from cli.commands import bench, compare, evaluate, generate, inspect, memory, sweep, train
+    from seqlm_tui.cli.commands import bench, compare, evaluate, generate, inspect, memory, sweep, train
 
     return {"train": train.run, "sweep": sweep.run, "generate": generate.generate, "sample": generate.sample,
             "eval": evaluate.run, "inspect": inspect.run, "compare": compare.run, "memory": memory.run,
@@ -28,16 +28,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    from cli.errors import UsageError
-    from core.errors import SeqlmError
+    from seqlm_tui.cli.errors import UsageError
+    from seqlm_tui.core.errors import SeqlmError
 
     try:
-        from cli.parser import build_parser
+        from seqlm_tui.cli.parser import build_parser
 
         # Inside the try: building the parser imports torch (a second or two), and Ctrl+C then is common.
         args = build_parser().parse_args(argv)
         if args.command is None:
-            from tui.app import run_app
+            from seqlm_tui.tui.app import run_app
 
             return run_app()
         return _command(args.command)(args) or 0

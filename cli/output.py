@@ -8,7 +8,7 @@ import sys
 import textwrap
 import time
 
-from core.fmt import fmt_time
+from seqlm_tui.core.fmt import fmt_time
 
 
 def colour(stream=None) -> bool:

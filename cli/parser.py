@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from cli.flags import add_config_flags
-from core import __version__
-from core.checkpoint import KEEP
+from seqlm_tui.cli.flags import add_config_flags
+from seqlm_tui.core import __version__
+from seqlm_tui.core.checkpoint import KEEP
 
 TRAIN_ONLY = {"steps", "epochs", "eval_every", "eval_cap", "schedule", "decay_at", "warmup"}
 
@@ -29,7 +29,7 @@ def _sub(sub, name: str, help: str, description: str | None = None) -> argparse.
 
 
 def _preset(p: argparse.ArgumentParser) -> None:
-    from core.presets import PRESETS
+    from seqlm_tui.core.presets import PRESETS
 
     p.add_argument("--preset", choices=list(PRESETS), default=argparse.SUPPRESS,
                    help="start from a named recipe: " + "; ".join(f"{k} ({v[0]})" for k, v in PRESETS.items()))
@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--batch-size", type=int, default=64, help="sequences per minibatch")
     m.add_argument("--json", action="store_true", help="print the results as one JSON object")
 
-    from cli.bench.suite import ITEMS
+    from seqlm_tui.cli.bench.suite import ITEMS
 
     b = _sub(sub, "bench", "the performance suite (ratios measured side by side, never pass/fail)")
     b.add_argument("--quick", action="store_true", help="smaller runs (a few minutes)")

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import torch
 
-from core.datasets import Dataset, Split
-from core.errors import SeqlmError
+from seqlm_tui.core.datasets import Dataset, Split
+from seqlm_tui.core.errors import SeqlmError
 
 Batch = tuple[torch.Tensor, torch.Tensor, bool]
 MAX_ITEM_LEN = 1024  # sequence models see at most this many tokens of one item

@@ -22,15 +22,15 @@ from pathlib import Path
 
 import torch
 
-from core import faults, savetemp
-from core.config import RunConfig
-from core.datafiles import open_regular
-from core.errors import SeqlmError
-from core.history import History
-from core.models import registry
-from core.rules import validate
-from core.run import Run, resolve_device
-from core.vocab import Vocab
+from seqlm_tui.core import faults, savetemp
+from seqlm_tui.core.config import RunConfig
+from seqlm_tui.core.datafiles import open_regular
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.history import History
+from seqlm_tui.core.models import registry
+from seqlm_tui.core.rules import validate
+from seqlm_tui.core.run import Run, resolve_device
+from seqlm_tui.core.vocab import Vocab
 
 FORMAT = "seqlm-tui"
 VERSION = 2

@@ -8,14 +8,14 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 
-from core import datacache
-from core.config import SECTIONS, RunConfig, check_value, field_spec, label
-from core.errors import SeqlmError
-from core.history import downsample
-from core.models import registry
-from core.rules import used, validate
-from core.run import Run, new_run
-from core.train import train_to_end
+from seqlm_tui.core import datacache
+from seqlm_tui.core.config import SECTIONS, RunConfig, check_value, field_spec, label
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.history import downsample
+from seqlm_tui.core.models import registry
+from seqlm_tui.core.rules import used, validate
+from seqlm_tui.core.run import Run, new_run
+from seqlm_tui.core.train import train_to_end
 
 TRAIN_POINTS = 400   # enough for a terminal-wide chart; a long run's history has thousands
 DEV_POINTS = 20      # dev evaluations per run of a rate comparison

@@ -7,7 +7,7 @@ import math
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
 
-from core.errors import SeqlmError
+from seqlm_tui.core.errors import SeqlmError
 
 DATASETS = ("counting", "names", "timemachine", "memory", "file")
 

@@ -13,9 +13,9 @@ import threading
 from collections import OrderedDict
 from dataclasses import astuple
 
-from core import datasets
-from core.config import DataConfig
-from core.datasets import Dataset
+from seqlm_tui.core import datasets
+from seqlm_tui.core.config import DataConfig
+from seqlm_tui.core.datasets import Dataset
 
 LIMIT = 4  # datasets kept: a 100 MB stream file is 100 MB of tokens
 

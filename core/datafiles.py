@@ -11,7 +11,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import SeqlmError
+from seqlm_tui.core.errors import SeqlmError
 
 
 @dataclass(frozen=True)

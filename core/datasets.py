@@ -14,10 +14,10 @@ from pathlib import Path
 
 import torch
 
-from core import datafiles
-from core.config import DataConfig
-from core.errors import SeqlmError
-from core.vocab import Vocab, char_counts, compact_dtype
+from seqlm_tui.core import datafiles
+from seqlm_tui.core.config import DataConfig
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.vocab import Vocab, char_counts, compact_dtype
 
 COUNTING_V = 128
 COUNTING_L = 6

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # events stay a light import (no torch) for whoever renders them
-    from core.insight import Health as HealthReport
+    from seqlm_tui.core.insight import Health as HealthReport
 
 
 @dataclass

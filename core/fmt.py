@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import unicodedata
 
-from core.textsafe import printable
+from seqlm_tui.core.textsafe import printable
 
 # Five levels of ink, the same with or without colour: blank, light, medium, dark, full.
 SHADES = " ░▒▓█"

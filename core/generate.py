@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import torch
 
-from core.errors import SeqlmError
-from core.models.base import LanguageModel
-from core.vocab import Vocab
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.models.base import LanguageModel
+from seqlm_tui.core.vocab import Vocab
 
 MAX_PROMPT = 100_000
 FEED_CHUNK = 256

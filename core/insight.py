@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 import torch
 
-from core.errors import SeqlmError
-from core.fmt import token_label
-from core.models.base import LanguageModel
-from core.models.bigram import BigramCounts, BigramNeural
-from core.models.registry import spec_of
-from core.vocab import Vocab
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.fmt import token_label
+from seqlm_tui.core.models.base import LanguageModel
+from seqlm_tui.core.models.bigram import BigramCounts, BigramNeural
+from seqlm_tui.core.models.registry import spec_of
+from seqlm_tui.core.vocab import Vocab
 
 SATURATED = 0.97  # |h| above this: the tanh's slope is below 0.06, so the unit passes almost no gradient
 

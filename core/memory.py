@@ -15,16 +15,16 @@ from dataclasses import dataclass, fields
 
 import torch
 
-from core import datasets
-from core.config import SECTIONS, DataConfig, RunConfig, TrainConfig, check_value, field_spec
-from core.datasets import Dataset
-from core.errors import SeqlmError
-from core.models import registry
-from core.models.base import LanguageModel
-from core.presets import apply
-from core.rules import validate
-from core.run import new_run
-from core.train import train_to_end
+from seqlm_tui.core import datasets
+from seqlm_tui.core.config import SECTIONS, DataConfig, RunConfig, TrainConfig, check_value, field_spec
+from seqlm_tui.core.datasets import Dataset
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.models import registry
+from seqlm_tui.core.models.base import LanguageModel
+from seqlm_tui.core.presets import apply
+from seqlm_tui.core.rules import validate
+from seqlm_tui.core.run import new_run
+from seqlm_tui.core.train import train_to_end
 
 # Chosen on 2 CPU cores so that the default comparison (2 models x 4 lengths) takes a minute or two
 # and the plain RNN's fall-off between lengths 10 and 40 is plain to see (README has the table).

@@ -3,7 +3,7 @@ the training data is memorised, one of the held-out lines was learnt as a patter
 
 from __future__ import annotations
 
-from core.datasets import Dataset, Split
+from seqlm_tui.core.datasets import Dataset, Split
 
 NEW, TRAIN, HELD_OUT = "new", "in train", "in dev/test"
 
@@ -29,7 +29,7 @@ class Novelty:
     @classmethod
     def for_run(cls, run) -> Novelty | None:
         """For a lines dataset the run's data can be read for; None otherwise (stream data, or missing)."""
-        from core.errors import SeqlmError
+        from seqlm_tui.core.errors import SeqlmError
 
         try:
             ds = run.ensure_dataset()

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from core.config import TrainConfig
+from seqlm_tui.core.config import TrainConfig
 
 
 class SeedSGD:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.config import DataConfig, RunConfig, TrainConfig
-from core.errors import SeqlmError
-from core.models import registry
+from seqlm_tui.core.config import DataConfig, RunConfig, TrainConfig
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.models import registry
 
 PRESETS: dict[str, tuple[str, dict]] = {
     "counting-elman": (

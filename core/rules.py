@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from core.config import SECTIONS, RunConfig, check_value, field_spec, label
-from core.errors import SeqlmError
-from core.models import registry
+from seqlm_tui.core.config import SECTIONS, RunConfig, check_value, field_spec, label
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.models import registry
 
 STREAM_DATASETS = ("timemachine",)
 

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import torch
 
-from core import datacache
-from core.config import RunConfig
-from core.datasets import Dataset
-from core.errors import SeqlmError
-from core.history import History
-from core.models import registry
-from core.models.base import LanguageModel
-from core.rules import validate
-from core.vocab import Vocab
+from seqlm_tui.core import datacache
+from seqlm_tui.core.config import RunConfig
+from seqlm_tui.core.datasets import Dataset
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.history import History
+from seqlm_tui.core.models import registry
+from seqlm_tui.core.models.base import LanguageModel
+from seqlm_tui.core.rules import validate
+from seqlm_tui.core.vocab import Vocab
 
 
 def resolve_device(name: str) -> torch.device:

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from core import events as ev
-from core.batches import make_batcher
-from core.errors import SeqlmError
-from core.models.base import detach_state
-from core.optim import make_optimizer
-from core.run import Run, resolve_device
+from seqlm_tui.core import events as ev
+from seqlm_tui.core.batches import make_batcher
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.models.base import detach_state
+from seqlm_tui.core.optim import make_optimizer
+from seqlm_tui.core.run import Run, resolve_device
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.fmt import cell_width, char_width, fit
+from seqlm_tui.core.fmt import cell_width, char_width, fit
 
 NUDGE = 3  # how many rows and columns away a label may move from its point
 

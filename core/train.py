@@ -13,15 +13,15 @@ from collections.abc import Iterator
 import torch
 import torch.nn.functional as F
 
-from core import events as ev
-from core import insight
-from core.batches import ItemBatcher, StreamBatcher, make_batcher
-from core.config import field_spec
-from core.errors import SeqlmError
-from core.generate import Sampling, samples
-from core.models.base import LanguageModel, detach_state
-from core.optim import lr_at, make_optimizer
-from core.run import Run, Snapshot, resolve_device
+from seqlm_tui.core import events as ev
+from seqlm_tui.core import insight
+from seqlm_tui.core.batches import ItemBatcher, StreamBatcher, make_batcher
+from seqlm_tui.core.config import field_spec
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.generate import Sampling, samples
+from seqlm_tui.core.models.base import LanguageModel, detach_state
+from seqlm_tui.core.optim import lr_at, make_optimizer
+from seqlm_tui.core.run import Run, Snapshot, resolve_device
 
 SMOOTHING = 0.98  # EMA factor of the smoothed train loss
 STEP_LIMIT = field_spec("train", "steps").metadata["hi"]  # one cap, whether asked for in steps or epochs

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from core.errors import SeqlmError
+from seqlm_tui.core.errors import SeqlmError
 
 UNK = "<unk>"
 # Characters encoded at a time. Under torch's parallel grain (32,768 elements) each op stays on the calling

@@ -21,16 +21,16 @@ def _checkpoints_in_tmp(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def names():
-    from core import datasets
-    from core.config import DataConfig
+    from seqlm_tui.core import datasets
+    from seqlm_tui.core.config import DataConfig
 
     return datasets.load(DataConfig(dataset="names"))
 
 
 @pytest.fixture(scope="session")
 def timemachine():
-    from core import datasets
-    from core.config import DataConfig
+    from seqlm_tui.core import datasets
+    from seqlm_tui.core.config import DataConfig
 
     return datasets.load(DataConfig(dataset="timemachine"))
 

@@ -18,14 +18,14 @@ from textual.lazy import Lazy
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from core import checkpoint
-from core.config import RunConfig
-from core.errors import SeqlmError
-from core.novelty import Novelty
-from core.presets import config_for
-from tui import actions, focus, jobs, quitting
-from tui.commands import SeqlmCommands
-from tui.messages import (
+from seqlm_tui.core import checkpoint
+from seqlm_tui.core.config import RunConfig
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.novelty import Novelty
+from seqlm_tui.core.presets import config_for
+from seqlm_tui.tui import actions, focus, jobs, quitting
+from seqlm_tui.tui.commands import SeqlmCommands
+from seqlm_tui.tui.messages import (
     CheckpointLoaded,
     CheckpointSaved,
     JobState,
@@ -36,17 +36,17 @@ from tui.messages import (
     TrainFinished,
     TrainHealth,
 )
-from tui.panes.checkpoints import CheckpointsPane
-from tui.panes.insight import InsightPane
-from tui.panes.prompt import PromptPane
-from tui.panes.setup import SetupPane
-from tui.panes.sweep import SweepPane
-from tui.panes.train import TrainPane
-from tui.screens.help import HelpScreen
-from tui.screens.save import SaveScreen
-from tui.threads import leave_a_core_to_the_ui
-from tui.widgets.message_bar import MessageBar
-from tui.widgets.pane_tabs import PaneTabs
+from seqlm_tui.tui.panes.checkpoints import CheckpointsPane
+from seqlm_tui.tui.panes.insight import InsightPane
+from seqlm_tui.tui.panes.prompt import PromptPane
+from seqlm_tui.tui.panes.setup import SetupPane
+from seqlm_tui.tui.panes.sweep import SweepPane
+from seqlm_tui.tui.panes.train import TrainPane
+from seqlm_tui.tui.screens.help import HelpScreen
+from seqlm_tui.tui.screens.save import SaveScreen
+from seqlm_tui.tui.threads import leave_a_core_to_the_ui
+from seqlm_tui.tui.widgets.message_bar import MessageBar
+from seqlm_tui.tui.widgets.pane_tabs import PaneTabs
 
 DEFAULT_PRESET = "counting-watch"  # no download, and seconds of visible progress
 PANES = (("setup", "Setup", "F2"), ("train", "Train", "F3"), ("sweep", "Sweep", "F4"), ("prompt", "Prompt", "F5"),

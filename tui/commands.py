@@ -6,8 +6,8 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from core.presets import PRESETS
-from tui import actions
+from seqlm_tui.core.presets import PRESETS
+from seqlm_tui.tui import actions
 
 
 class SeqlmCommands(Provider):

@@ -9,8 +9,8 @@ import inspect
 
 from textual.worker import Worker, WorkerState
 
-from core.errors import SeqlmError
-from tui.messages import JobState
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.tui.messages import JobState
 
 NAMES = {
     "train": "training", "sweep": "the sweep", "compare": "the learning-rate comparison",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core import checkpoint
-from tui import jobs
-from tui.screens.quit import QuitScreen
+from seqlm_tui.core import checkpoint
+from seqlm_tui.tui import jobs
+from seqlm_tui.tui.screens.quit import QuitScreen
 
 
 def stop_everything(app) -> None:

@@ -3,11 +3,11 @@ thread that holds it still, posted as one ``ModelReading``."""
 
 from __future__ import annotations
 
-from core import insight
-from core.errors import SeqlmError
-from core.models import registry
-from core.run import Run
-from tui.messages import ModelReading
+from seqlm_tui.core import insight
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.models import registry
+from seqlm_tui.core.run import Run
+from seqlm_tui.tui.messages import ModelReading
 
 
 def reading(run: Run) -> ModelReading:

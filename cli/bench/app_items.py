@@ -15,15 +15,15 @@ from pathlib import Path
 
 from textual import events
 
-from core import checkpoint
-from core.presets import apply, config_for
-from core.run import new_run
-from core.train import Trainer
+from seqlm_tui.core import checkpoint
+from seqlm_tui.core.presets import apply, config_for
+from seqlm_tui.core.run import new_run
+from seqlm_tui.core.train import Trainer
 
 _FIRST_FRAME = """
 import time, asyncio
 t0 = time.perf_counter()
-from tui.app import SeqlmApp
+from seqlm_tui.tui.app import SeqlmApp
 async def main():
     app = SeqlmApp()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -90,7 +90,7 @@ async def _latencies(app, pilot, presses: int) -> list[float]:
 
 
 def app_rate_and_latency(seconds: float, presses: int = 20) -> tuple[float, list[float]]:
-    from tui.app import SeqlmApp
+    from seqlm_tui.tui.app import SeqlmApp
 
     result: dict = {}
 
@@ -117,7 +117,7 @@ def autosave_latency(files: int = 500, presses: int = 40) -> tuple[list[float], 
     dev loss writes a checkpoint (in a worker) and the browser reads the folder again (cards only)."""
     import os
 
-    from tui.app import SeqlmApp
+    from seqlm_tui.tui.app import SeqlmApp
 
     folder = Path(tempfile.mkdtemp(prefix="seqlm-bench-"))
     old = os.environ.get("SEQLM_CHECKPOINT_DIR")

@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 
 import torch
 
-from cli.bench.baselines import d2l_rnn_epoch, seed_mlp_loop
-from core import events as ev
-from core.batches import make_batcher
-from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from core.generate import Generator, Sampling
-from core.models import registry
-from core.presets import apply, config_for
-from core.run import new_run
-from core.train import Trainer
+from seqlm_tui.cli.bench.baselines import d2l_rnn_epoch, seed_mlp_loop
+from seqlm_tui.core import events as ev
+from seqlm_tui.core.batches import make_batcher
+from seqlm_tui.core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from seqlm_tui.core.generate import Generator, Sampling
+from seqlm_tui.core.models import registry
+from seqlm_tui.core.presets import apply, config_for
+from seqlm_tui.core.run import new_run
+from seqlm_tui.core.train import Trainer
 
 
 @dataclass
@@ -172,7 +172,7 @@ def streaming(quick: bool) -> list[Row]:
     """5. Per-character latency after a short and a long history, and recomputing from the start."""
     steps = 50 if quick else 200
     vocab_size = 28
-    from core.vocab import Vocab
+    from seqlm_tui.core.vocab import Vocab
     vocab = Vocab(("<unk>", " ", *"etaoinshrdlucmfwgypbvkxjqz"), unk=0)
     rows = []
     torch.manual_seed(0)
@@ -243,8 +243,8 @@ def best_names(quick: bool) -> Row:
     """7. The names-transformer preset trained headless; its test loss against makemore's ~1.92."""
     import torch._dynamo  # noqa: F401
 
-    from core.batches import make_batcher as mk
-    from core.train import evaluate
+    from seqlm_tui.core.batches import make_batcher as mk
+    from seqlm_tui.core.train import evaluate
 
     cfg = config_for("names-transformer")
     if quick:
@@ -265,8 +265,8 @@ def best_names(quick: bool) -> Row:
 
 _ENCODE = """
 import sys, time
-from core.config import DataConfig
-from core import datasets
+from seqlm_tui.core.config import DataConfig
+from seqlm_tui.core import datasets
 
 def kb(field):
     for line in open('/proc/self/status'):
@@ -332,8 +332,8 @@ def data_scaling(quick: bool) -> list[Row]:
 
 def app_training(quick: bool) -> list[Row]:
     """4. The same training driven through the app (pilot) against headless; key latency meanwhile."""
-    from cli.bench.app_items import app_rate_and_latency, headless_rate
-    from tui.threads import leave_a_core_to_the_ui
+    from seqlm_tui.cli.bench.app_items import app_rate_and_latency, headless_rate
+    from seqlm_tui.tui.threads import leave_a_core_to_the_ui
 
     secs = 3.0 if quick else 5.0
     # Both sides with the app's thread policy (all cores but one), so the ratio is the app's own cost; with
@@ -365,8 +365,8 @@ def app_training(quick: bool) -> list[Row]:
 
 def autosave_keys(quick: bool) -> Row:
     """10. Key press to screen while training with autosave on and 500 checkpoints in the folder."""
-    from cli.bench.app_items import autosave_latency
-    from tui.threads import leave_a_core_to_the_ui
+    from seqlm_tui.cli.bench.app_items import autosave_latency
+    from seqlm_tui.tui.threads import leave_a_core_to_the_ui
 
     leave_a_core_to_the_ui()
     lat, saved = autosave_latency(200 if quick else 500, 20 if quick else 40)
@@ -380,7 +380,7 @@ def autosave_keys(quick: bool) -> Row:
 
 def startup_time(quick: bool) -> Row:
     """9. Time to the app's first frame against ``python -c 'import torch, textual'``."""
-    from cli.bench.app_items import startup
+    from seqlm_tui.cli.bench.app_items import startup
 
     app, base = startup(2 if quick else 5)
     r = app / base

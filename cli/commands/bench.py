@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import sys
 
-from cli.output import out
+from seqlm_tui.cli.output import out
 
 
 def run(args) -> int:
-    from cli.bench.suite import fmt_value, run_all
+    from seqlm_tui.cli.bench.suite import fmt_value, run_all
 
     def progress(key):
         if not args.json:

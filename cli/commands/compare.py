@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import math
 
-from cli.draw import line_chart
-from cli.flags import config_from_args
-from cli.lists import split_list
-from cli.output import out
-from core.compare import check_rates, lr_comparison
+from seqlm_tui.cli.draw import line_chart
+from seqlm_tui.cli.flags import config_from_args
+from seqlm_tui.cli.lists import split_list
+from seqlm_tui.cli.output import out
+from seqlm_tui.core.compare import check_rates, lr_comparison
 
 
 def run(args) -> int:

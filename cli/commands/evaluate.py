@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import math
 
-from cli.errors import UsageError
-from cli.output import out
-from core import checkpoint
-from core.batches import make_batcher
-from core.train import evaluate
+from seqlm_tui.cli.errors import UsageError
+from seqlm_tui.cli.output import out
+from seqlm_tui.core import checkpoint
+from seqlm_tui.core.batches import make_batcher
+from seqlm_tui.core.train import evaluate
 
 
 def run(args) -> int:

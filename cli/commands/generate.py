@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sys
 
-from cli.errors import UsageError
-from cli.output import out, say
-from core import checkpoint
-from core.errors import SeqlmError
-from core.generate import TINY_TEMPERATURE, Generator, Sampling, render
-from core.textsafe import printable
+from seqlm_tui.cli.errors import UsageError
+from seqlm_tui.cli.output import out, say
+from seqlm_tui.core import checkpoint
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.generate import TINY_TEMPERATURE, Generator, Sampling, render
+from seqlm_tui.core.textsafe import printable
 
 
 def _generator(args):
@@ -46,7 +46,7 @@ def generate(args) -> int:
 
 
 def sample(args) -> int:
-    from core.novelty import Novelty
+    from seqlm_tui.core.novelty import Novelty
 
     run, g = _generator(args)
     if args.num < 1:

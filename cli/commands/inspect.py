@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from cli import draw
-from cli.output import out, prose
-from core import checkpoint, insight
-from core.errors import SeqlmError
+from seqlm_tui.cli import draw
+from seqlm_tui.cli.output import out, prose
+from seqlm_tui.core import checkpoint, insight
+from seqlm_tui.core.errors import SeqlmError
 
 
 def run(args) -> int:

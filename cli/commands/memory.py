@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from cli.lists import split_list
-from cli.output import out
-from core.memory import chance, compare_memory
+from seqlm_tui.cli.lists import split_list
+from seqlm_tui.cli.output import out
+from seqlm_tui.core.memory import chance, compare_memory
 
 
 def run(args) -> int:

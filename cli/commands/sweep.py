@@ -6,14 +6,14 @@ import json
 import math
 import sys
 
-from cli.draw import line_chart
-from cli.flags import config_from_args
-from cli.output import out
-from cli.stopping import STOP, check
-from core import events as ev
-from core.errors import SeqlmError
-from core.run import new_run
-from core.sweep import RULE, Sweep, SweepConfig
+from seqlm_tui.cli.draw import line_chart
+from seqlm_tui.cli.flags import config_from_args
+from seqlm_tui.cli.output import out
+from seqlm_tui.cli.stopping import STOP, check
+from seqlm_tui.core import events as ev
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.run import new_run
+from seqlm_tui.core.sweep import RULE, Sweep, SweepConfig
 
 
 def run(args) -> int:

@@ -6,16 +6,16 @@ import json
 import sys
 from pathlib import Path
 
-from cli.errors import UsageError
-from cli.flags import config_from_args, resume_config
-from cli.output import Progress, out, say
-from cli.stopping import STOP, check
-from core import checkpoint
-from core import events as ev
-from core.errors import SeqlmError
-from core.run import Run, new_run
-from core.textsafe import printable
-from core.train import Trainer
+from seqlm_tui.cli.errors import UsageError
+from seqlm_tui.cli.flags import config_from_args, resume_config
+from seqlm_tui.cli.output import Progress, out, say
+from seqlm_tui.cli.stopping import STOP, check
+from seqlm_tui.core import checkpoint
+from seqlm_tui.core import events as ev
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.run import Run, new_run
+from seqlm_tui.core.textsafe import printable
+from seqlm_tui.core.train import Trainer
 
 
 def _check_flags(args) -> str:

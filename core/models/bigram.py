@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from core.models.base import LanguageModel
+from seqlm_tui.core.models.base import LanguageModel
 
 
 class BigramCounts(LanguageModel):

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.models.base import LanguageModel
+from seqlm_tui.core.models.base import LanguageModel
 
 
 class MLP(LanguageModel):

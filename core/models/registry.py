@@ -6,14 +6,14 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-from core.config import ModelConfig
-from core.errors import SeqlmError
-from core.models.base import LanguageModel
-from core.models.bigram import BigramCounts, BigramNeural
-from core.models.elman import ElmanLM
-from core.models.mlp import MLP
-from core.models.recurrent import TorchRNNLM
-from core.models.transformer import TransformerLM
+from seqlm_tui.core.config import ModelConfig
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.models.base import LanguageModel
+from seqlm_tui.core.models.bigram import BigramCounts, BigramNeural
+from seqlm_tui.core.models.elman import ElmanLM
+from seqlm_tui.core.models.mlp import MLP
+from seqlm_tui.core.models.recurrent import TorchRNNLM
+from seqlm_tui.core.models.transformer import TransformerLM
 
 MAX_PARAMS = 200_000_000  # 800 MB of float32 weights, 3.2 GB with Adam's moments and the gradients
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import main
+from seqlm_tui.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,7 +37,7 @@ def proc_env(**extra: str) -> dict:
 
 def start(*args: str, env: dict | None = None, **kw) -> subprocess.Popen:
     """The CLI as a real process (signals, permissions, terminals)."""
-    return subprocess.Popen([sys.executable, "-m", "cli.main", *map(str, args)], env=env or proc_env(),
+    return subprocess.Popen([sys.executable, "-m", "seqlm_tui.cli.main", *map(str, args)], env=env or proc_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
@@ -51,10 +51,10 @@ def names_ckpt(tmp_path_factory) -> Path:
     """A small MLP trained on names (300 steps), made once; tests copy it."""
     import torch
 
-    from core import checkpoint
-    from core.presets import apply, config_for
-    from core.run import new_run
-    from core.train import Trainer
+    from seqlm_tui.core import checkpoint
+    from seqlm_tui.core.presets import apply, config_for
+    from seqlm_tui.core.run import new_run
+    from seqlm_tui.core.train import Trainer
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)

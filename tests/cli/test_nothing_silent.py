@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from core import checkpoint
-from core.fmt import cell_width
+from seqlm_tui.core import checkpoint
+from seqlm_tui.core.fmt import cell_width
 from tests.cli.conftest import one_sentence, proc_env
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -235,7 +235,7 @@ def test_a_fifo_as_checkpoint_is_refused_at_once(cli, tmp_path, how):
 def on_a_terminal(argv: list[str], **env: str) -> str:
     """Run the CLI with stdout on a pseudo-terminal (isatty is true) and return what it printed."""
     master, slave = pty.openpty()
-    p = subprocess.Popen([sys.executable, "-m", "cli.main", *argv], stdout=slave, stderr=subprocess.PIPE,
+    p = subprocess.Popen([sys.executable, "-m", "seqlm_tui.cli.main", *argv], stdout=slave, stderr=subprocess.PIPE,
                          env=proc_env(**env))
     os.close(slave)
     chunks = []

@@ -7,10 +7,10 @@ import math
 
 import torch
 
-from core import checkpoint
-from core.presets import config_for
-from core.run import new_run
-from core.train import Trainer
+from seqlm_tui.core import checkpoint
+from seqlm_tui.core.presets import config_for
+from seqlm_tui.core.run import new_run
+from seqlm_tui.core.train import Trainer
 
 
 def test_names_fast_reaches_dev_2_20(cli, tmp_path):
@@ -36,7 +36,7 @@ def test_sample_json_says_where_each_name_comes_from(cli, ckpt):
     code, out, err = cli("sample", "--checkpoint", ckpt, "--num", "12", "--seed", "3", "--json")
     assert code == 0, err
     res = json.loads(out)
-    from core.novelty import Novelty
+    from seqlm_tui.core.novelty import Novelty
 
     novelty = Novelty.for_run(checkpoint.load(ckpt))
     assert len(res["samples"]) == 12

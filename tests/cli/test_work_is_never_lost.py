@@ -15,7 +15,7 @@ import time
 import pytest
 import torch
 
-from core import checkpoint, datafiles
+from seqlm_tui.core import checkpoint, datafiles
 from tests.cli.conftest import ROOT, one_sentence, proc_env, start
 
 ARCH_FLAGS = [("--model", "lstm"), ("--hidden", "64"), ("--emb", "5"), ("--block-size", "5"),
@@ -106,8 +106,9 @@ def test_without_roots_override_a_file_the_user_cannot_write_is_left_alone(ckpt,
     # The check that the override is really gone: opening the file for writing must fail in the child.
     probe = subprocess.run([*DROP, sys.executable, "-c", f"open({str(ckpt)!r}, 'r+b')"], capture_output=True)
     assert probe.returncode != 0 and b"PermissionError" in probe.stderr
-    res = subprocess.run([*DROP, sys.executable, "-m", "cli.main", "train", "--resume", str(ckpt), "--steps", "310",
-                          "--save", str(ckpt), "--quiet"], env=env, capture_output=True, text=True, cwd=ROOT)
+    res = subprocess.run([*DROP, sys.executable, "-m", "seqlm_tui.cli.main", "train", "--resume", str(ckpt),
+                          "--steps", "310", "--save", str(ckpt), "--quiet"],
+                         env=env, capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 1 and "read-only" in res.stderr and one_sentence(res.stderr), res.stderr
     assert digest(ckpt) == before
     assert [checkpoint.load(p).step for p in folder.glob("*.pt")] == [310]
@@ -223,7 +224,7 @@ def test_a_signal_whose_exception_was_lost_still_ends_the_command(tmp_path, monk
     import signal
     import threading
 
-    from cli import main, stopping
+    from seqlm_tui.cli import main, stopping
 
     cwd = tmp_path / "cwd"
     cwd.mkdir()

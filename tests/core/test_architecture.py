@@ -8,21 +8,21 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FRONT_ENDS = ("tui", "cli", "textual", "rich", "plotext", "textual_plotext", "textual_serve")
+FRONT_ENDS = ("seqlm_tui.tui", "seqlm_tui.cli", "textual", "rich", "plotext", "textual_plotext", "textual_serve")
 
 
 def test_importing_all_of_core_loads_no_front_end():
     code = """
 import json, pkgutil, importlib, sys
-import core
-for m in pkgutil.walk_packages(core.__path__, "core."):
+import seqlm_tui.core as core
+for m in pkgutil.walk_packages(core.__path__, "seqlm_tui.core."):
     importlib.import_module(m.name)
 print(json.dumps(sorted(sys.modules)))
 """
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     modules = json.loads(out)
-    assert "core.train" in modules and "core.checkpoint" in modules  # it did import core
-    loaded = [m for m in modules if m.split(".")[0] in FRONT_ENDS]
+    assert "seqlm_tui.core.train" in modules and "seqlm_tui.core.checkpoint" in modules  # it did import core
+    loaded = [m for m in modules if m.startswith(FRONT_ENDS)]
     assert loaded == [], loaded
 
 
@@ -31,3 +31,25 @@ def test_no_python_file_is_much_over_400_lines():
     long = {str(p.relative_to(ROOT)): n for top in ("core", "tui", "cli") for p in (ROOT / top).rglob("*.py")
             if (n := len(p.read_text().splitlines())) > 450}
     assert long == {}
+
+
+def test_every_package_folder_is_installed():
+    """pyproject lists the packages one by one (the folders map into seqlm_tui); a new folder that is
+    missing there would be absent from the wheel."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    folders = {"seqlm_tui." + ".".join(p.parent.relative_to(ROOT).parts)
+               for top in ("core", "tui", "cli") for p in (ROOT / top).rglob("__init__.py")}
+    assert listed == folders
+
+
+def test_nothing_imports_the_repository_folders_by_their_bare_names():
+    """Run from the checkout, `core`, `cli` and `tui` would import as top-level names too (a second copy
+    of every module); only seqlm_tui.* is installed."""
+    import re
+
+    bare = re.compile(r"^\s*(from|import) (core|cli|tui)\b", re.M)
+    found = [str(p.relative_to(ROOT)) for top in ("core", "tui", "cli", "tests") for p in (ROOT / top).rglob("*.py")
+             if bare.search(p.read_text())]
+    assert found == []

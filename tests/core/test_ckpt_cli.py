@@ -10,12 +10,12 @@ import sys
 import pytest
 import torch
 
-from cli.main import main
-from core import checkpoint
-from core.errors import SeqlmError
-from core.presets import apply, config_for
-from core.run import new_run
-from core.train import Trainer
+from seqlm_tui.cli.main import main
+from seqlm_tui.core import checkpoint
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.presets import apply, config_for
+from seqlm_tui.core.run import new_run
+from seqlm_tui.core.train import Trainer
 
 
 @pytest.fixture(scope="module")

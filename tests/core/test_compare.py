@@ -5,12 +5,12 @@ import threading
 
 import pytest
 
-from cli.main import main
-from core.compare import differences, lr_comparison, run_curve
-from core.errors import SeqlmError
-from core.presets import apply, config_for
-from core.run import new_run
-from core.train import Trainer
+from seqlm_tui.cli.main import main
+from seqlm_tui.core.compare import differences, lr_comparison, run_curve
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.presets import apply, config_for
+from seqlm_tui.core.run import new_run
+from seqlm_tui.core.train import Trainer
 
 
 def counting(steps=40):

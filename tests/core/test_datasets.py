@@ -12,11 +12,11 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core import datafiles, datasets
-from core.batches import ItemBatcher, StreamBatcher, WindowBatcher, make_batcher
-from core.config import DataConfig
-from core.errors import SeqlmError
-from core.vocab import UNK, Vocab, char_counts
+from seqlm_tui.core import datafiles, datasets
+from seqlm_tui.core.batches import ItemBatcher, StreamBatcher, WindowBatcher, make_batcher
+from seqlm_tui.core.config import DataConfig
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.vocab import UNK, Vocab, char_counts
 
 SPLITS = ("train", "dev", "test")
 

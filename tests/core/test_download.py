@@ -6,9 +6,9 @@ import hashlib
 
 import pytest
 
-from core import datafiles, datasets
-from core.config import DataConfig
-from core.errors import SeqlmError
+from seqlm_tui.core import datafiles, datasets
+from seqlm_tui.core.config import DataConfig
+from seqlm_tui.core.errors import SeqlmError
 
 NAMES = "\n".join(f"name{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(40))
 

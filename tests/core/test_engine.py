@@ -6,14 +6,14 @@ import threading
 import pytest
 import torch
 
-from core import events as ev
-from core.errors import SeqlmError
-from core.generate import Generator, Sampling, samples
-from core.optim import lr_at, make_optimizer
-from core.presets import apply, config_for
-from core.run import new_run
-from core.sweep import Sweep, SweepConfig, suggest
-from core.train import Trainer
+from seqlm_tui.core import events as ev
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.generate import Generator, Sampling, samples
+from seqlm_tui.core.optim import lr_at, make_optimizer
+from seqlm_tui.core.presets import apply, config_for
+from seqlm_tui.core.run import new_run
+from seqlm_tui.core.sweep import Sweep, SweepConfig, suggest
+from seqlm_tui.core.train import Trainer
 
 
 def train(run, **over):
@@ -178,7 +178,7 @@ def test_schedules_and_optimizers():
 
 
 def test_resume_continues_the_curve(tmp_path):
-    from core import checkpoint
+    from seqlm_tui.core import checkpoint
 
     cfg = apply(config_for("counting-elman"), {"train": {"steps": 100}})
     run = new_run(cfg)
@@ -283,8 +283,8 @@ def test_sampling_is_seeded_and_topk1_is_greedy(names):
 
 @pytest.mark.parametrize("model", ["elman", "lstm", "transformer", "mlp"])
 def test_state_size_does_not_grow_with_history(model):
-    from core.models import registry
-    from core.vocab import Vocab
+    from seqlm_tui.core.models import registry
+    from seqlm_tui.core.vocab import Vocab
 
     vocab = Vocab.for_stream({c: 1 for c in "abcdefgh "})
     m = registry.build(registry.defaults_for(model), len(vocab), 0).eval()

@@ -6,20 +6,20 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cli.main import main
-from core import checkpoint, insight
-from core import events as ev
-from core.batches import make_batcher
-from core.errors import SeqlmError
-from core.models.bigram import BigramCounts, BigramNeural
-from core.models.elman import ElmanLM
-from core.models.mlp import MLP
-from core.models.recurrent import TorchRNNLM
-from core.models.transformer import TransformerLM
-from core.presets import apply, config_for
-from core.run import new_run
-from core.train import Trainer
-from core.vocab import Vocab
+from seqlm_tui.cli.main import main
+from seqlm_tui.core import checkpoint, insight
+from seqlm_tui.core import events as ev
+from seqlm_tui.core.batches import make_batcher
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.models.bigram import BigramCounts, BigramNeural
+from seqlm_tui.core.models.elman import ElmanLM
+from seqlm_tui.core.models.mlp import MLP
+from seqlm_tui.core.models.recurrent import TorchRNNLM
+from seqlm_tui.core.models.transformer import TransformerLM
+from seqlm_tui.core.presets import apply, config_for
+from seqlm_tui.core.run import new_run
+from seqlm_tui.core.train import Trainer
+from seqlm_tui.core.vocab import Vocab
 
 LINES = Vocab.for_lines(set("abcdefghij"))                      # "." boundary first
 STREAM = Vocab.for_stream({" ": 9, "e": 5, "\n": 3, "\x1b": 1, "a": 2})  # <unk> first

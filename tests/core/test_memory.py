@@ -7,18 +7,18 @@ import threading
 import pytest
 import torch
 
-from cli.main import main
-from core import datasets
-from core.batches import make_batcher
-from core.config import DataConfig
-from core.errors import SeqlmError
-from core.memory import chance, compare_memory, memory_accuracy, memory_config
-from core.models import registry
-from core.models.base import LanguageModel
-from core.presets import config_for
-from core.rules import validate
-from core.run import new_run
-from core.train import Trainer, preview_prompts
+from seqlm_tui.cli.main import main
+from seqlm_tui.core import datasets
+from seqlm_tui.core.batches import make_batcher
+from seqlm_tui.core.config import DataConfig
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.memory import chance, compare_memory, memory_accuracy, memory_config
+from seqlm_tui.core.models import registry
+from seqlm_tui.core.models.base import LanguageModel
+from seqlm_tui.core.presets import config_for
+from seqlm_tui.core.rules import validate
+from seqlm_tui.core.run import new_run
+from seqlm_tui.core.train import Trainer, preview_prompts
 
 
 @pytest.fixture(scope="module")

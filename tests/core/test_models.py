@@ -11,13 +11,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core import config, datafiles
-from core.batches import WindowBatcher
-from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from core.errors import SeqlmError
-from core.models import registry
-from core.models.elman import ElmanLM, ElmanRNN, copy_weights
-from core.rules import validate
+from seqlm_tui.core import config, datafiles
+from seqlm_tui.core.batches import WindowBatcher
+from seqlm_tui.core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.models import registry
+from seqlm_tui.core.models.elman import ElmanLM, ElmanRNN, copy_weights
+from seqlm_tui.core.rules import validate
 
 V = 27
 
@@ -267,7 +267,7 @@ def test_bigram_counts_table_equals_a_hand_count(names):
 def test_bigram_counts_loss_on_names_matches_makemore():
     # makemore's bigram lecture: counts over all names, add-one smoothing, mean NLL over all 228,146 bigrams
     words = open(datafiles.locate("names"), encoding="utf-8").read().splitlines()
-    from core import datasets
+    from seqlm_tui.core import datasets
 
     ds = datasets.load(DataConfig(dataset="names"))
     model = registry.build(ModelConfig(model="bigram-counts", smoothing=1.0), V)

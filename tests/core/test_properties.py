@@ -11,13 +11,13 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.config import SECTIONS, ModelConfig, RunConfig, check_value, field_type, parse_value
-from core.errors import SeqlmError
-from core.generate import MAX_PROMPT, Generator, Sampling
-from core.models import registry
-from core.rules import validate
-from core.textsafe import printable
-from core.vocab import UNK, Vocab, char_counts
+from seqlm_tui.core.config import SECTIONS, ModelConfig, RunConfig, check_value, field_type, parse_value
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.generate import MAX_PROMPT, Generator, Sampling
+from seqlm_tui.core.models import registry
+from seqlm_tui.core.rules import validate
+from seqlm_tui.core.textsafe import printable
+from seqlm_tui.core.vocab import UNK, Vocab, char_counts
 
 FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # runs a model

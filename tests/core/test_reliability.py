@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from cli.main import main
-from core import checkpoint, datafiles, datasets
-from core.config import DataConfig
-from core.errors import SeqlmError
-from core.presets import apply, config_for
-from core.run import new_run
-from core.train import Trainer
+from seqlm_tui.cli.main import main
+from seqlm_tui.core import checkpoint, datafiles, datasets
+from seqlm_tui.core.config import DataConfig
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.presets import apply, config_for
+from seqlm_tui.core.run import new_run
+from seqlm_tui.core.train import Trainer
 
 ROOT = Path(__file__).resolve().parents[2]
 EXE = os.path.join(os.path.dirname(sys.executable), "seqlm-tui")

@@ -10,8 +10,8 @@ import pytest
 import torch
 from textual import events
 
-from core.presets import apply, config_for
-from tui.app import SeqlmApp
+from seqlm_tui.core.presets import apply, config_for
+from seqlm_tui.tui.app import SeqlmApp
 
 PANES = {"f2": "setup", "f3": "train", "f4": "sweep", "f5": "prompt", "f6": "checkpoints", "f7": "insight"}
 

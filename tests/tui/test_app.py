@@ -8,12 +8,12 @@ import pytest
 import torch
 from textual.widgets import Input
 
+from seqlm_tui.tui import actions
+from seqlm_tui.tui.app import SeqlmApp
+from seqlm_tui.tui.screens.help import HelpScreen
+from seqlm_tui.tui.screens.quit import QuitScreen
+from seqlm_tui.tui.threads import leave_a_core_to_the_ui
 from tests.tui.conftest import PANES, counting, go, message, press, screen_text, started, train_to_end, type_text, until
-from tui import actions
-from tui.app import SeqlmApp
-from tui.screens.help import HelpScreen
-from tui.screens.quit import QuitScreen
-from tui.threads import leave_a_core_to_the_ui
 
 
 def footer_keys(app) -> set[str]:
@@ -71,7 +71,7 @@ async def test_rebinding_an_action_changes_its_key_footer_help_and_palette(monke
         assert "t" in footer_keys(app) and "s" not in footer_keys(app)
         assert ("t", next(a.help for a in table if a.id == "start")) in actions.help_rows()
         await train_to_end_with(pilot, app, "t")
-        from tui.commands import SeqlmCommands
+        from seqlm_tui.tui.commands import SeqlmCommands
 
         assert any(key == "t" for _, _, key in SeqlmCommands(app.screen).commands())
 
@@ -100,7 +100,7 @@ async def test_quitting_while_training_asks_and_can_save(tmp_path, monkeypatch):
         await until(pilot, lambda: not app.is_running, "the app to end")
     saved = list(tmp_path.glob("*.pt"))
     assert len(saved) == 1
-    from core import checkpoint
+    from seqlm_tui.core import checkpoint
 
     assert checkpoint.load(saved[0]).step > 0
 

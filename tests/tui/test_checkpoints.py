@@ -8,10 +8,10 @@ import threading
 import pytest
 from textual.widgets import Input
 
-from core import checkpoint
-from core.presets import apply, config_for
+from seqlm_tui.core import checkpoint
+from seqlm_tui.core.presets import apply, config_for
+from seqlm_tui.tui.app import SeqlmApp
 from tests.tui.conftest import counting, go, message, press, shown, started, stats, train_to_end, type_text, until
-from tui.app import SeqlmApp
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ import sys
 
 from textual.widgets import Input
 
-from core import checkpoint
-from core.history import MAX_POINTS
-from core.presets import apply, config_for
+from seqlm_tui.core import checkpoint
+from seqlm_tui.core.history import MAX_POINTS
+from seqlm_tui.core.presets import apply, config_for
+from seqlm_tui.tui.app import SeqlmApp
 from tests.tui.conftest import counting, go, message, press, shown, started, train_to_end, type_text, until
-from tui.app import SeqlmApp
 
 
 def errors(app) -> list[str]:

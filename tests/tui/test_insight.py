@@ -9,11 +9,11 @@ import re
 import pytest
 from textual.widgets import Input
 
-from core import checkpoint
-from core.compare import RunCurve
-from core.presets import apply, config_for
+from seqlm_tui.core import checkpoint
+from seqlm_tui.core.compare import RunCurve
+from seqlm_tui.core.presets import apply, config_for
+from seqlm_tui.tui.app import SeqlmApp
 from tests.tui.conftest import counting, go, press, screen_text, shown, started, train_to_end, type_text, until
-from tui.app import SeqlmApp
 
 
 def flat(text: str) -> str:

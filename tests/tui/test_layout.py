@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from core.models import registry
-from core.presets import apply, config_for
+from seqlm_tui.core.models import registry
+from seqlm_tui.core.presets import apply, config_for
+from seqlm_tui.tui.app import SeqlmApp
+from seqlm_tui.tui.widgets.config_form import FieldRow
 from tests.tui.conftest import go, press, started, until
-from tui.app import SeqlmApp
-from tui.widgets.config_form import FieldRow
 
 
 def many_fields(model: str):

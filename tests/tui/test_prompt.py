@@ -7,9 +7,9 @@ import re
 import pytest
 from textual.widgets import Input
 
-from core.presets import apply, config_for
+from seqlm_tui.core.presets import apply, config_for
+from seqlm_tui.tui.app import SeqlmApp
 from tests.tui.conftest import counting, go, press, screen_text, shown, started, train_to_end, type_text, until
-from tui.app import SeqlmApp
 
 
 async def trained(app, pilot) -> None:

@@ -6,11 +6,11 @@ from dataclasses import replace
 
 from textual.widgets import Input, Select
 
-from core.models import registry
+from seqlm_tui.core.models import registry
+from seqlm_tui.tui.app import SeqlmApp
+from seqlm_tui.tui.messages import SummaryReady
+from seqlm_tui.tui.widgets.config_form import FieldRow
 from tests.tui.conftest import counting, go, message, press, screen_text, shown, started, train_to_end, type_text, until
-from tui.app import SeqlmApp
-from tui.messages import SummaryReady
-from tui.widgets.config_form import FieldRow
 
 
 def row(app, key) -> FieldRow:

@@ -13,10 +13,10 @@ import os
 import pytest
 from textual.widgets import Input
 
-from core import checkpoint
-from core.presets import apply, config_for
+from seqlm_tui.core import checkpoint
+from seqlm_tui.core.presets import apply, config_for
+from seqlm_tui.tui.app import SeqlmApp
 from tests.tui.conftest import go, press, started, until
-from tui.app import SeqlmApp
 
 SIZES = {"80x24": (80, 24), "160x48": (160, 48)}
 

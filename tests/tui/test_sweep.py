@@ -6,10 +6,10 @@ import re
 
 from textual.widgets import Input
 
-from core.presets import apply, config_for
+from seqlm_tui.core.presets import apply, config_for
+from seqlm_tui.tui.app import SeqlmApp
+from seqlm_tui.tui.widgets.config_form import FieldRow
 from tests.tui.conftest import go, message, press, screen_text, started, until
-from tui.app import SeqlmApp
-from tui.widgets.config_form import FieldRow
 
 
 def lr_box(app) -> Input:

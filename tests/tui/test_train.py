@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from core import checkpoint
-from core.presets import apply, config_for
+from seqlm_tui.core import checkpoint
+from seqlm_tui.core.presets import apply, config_for
+from seqlm_tui.tui.app import SeqlmApp
 from tests.tui.conftest import counting, go, message, press, started, stats, train_to_end, until
-from tui.app import SeqlmApp
 
 
 def loss_in(text: str) -> float | None:

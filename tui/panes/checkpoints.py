@@ -19,9 +19,9 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from core import checkpoint
-from tui.jobs import ReportsJobs
-from tui.messages import CheckpointLoaded, CheckpointRows
+from seqlm_tui.core import checkpoint
+from seqlm_tui.tui.jobs import ReportsJobs
+from seqlm_tui.tui.messages import CheckpointLoaded, CheckpointRows
 
 COLUMNS = ("name", "dataset", "model", "step", "dev loss", "kept", "saved")
 

@@ -13,18 +13,18 @@ from textual.reactive import reactive
 from textual.widgets import TabbedContent, TabPane
 from textual.worker import WorkerState, get_current_worker
 
-from core import compare, memory
-from core.config import RunConfig
-from core.run import Run
-from tui.jobs import ReportsJobs
-from tui.messages import ComparisonEnded, MemoryResult, ModelReading, RateCurve
-from tui.readings import reading
-from tui.widgets.bigram_view import BigramView
-from tui.widgets.compare_view import CompareView
-from tui.widgets.embedding_view import EmbeddingView
-from tui.widgets.health_view import HealthView
-from tui.widgets.memory_view import MemoryView
-from tui.widgets.pane_tabs import PaneTabs
+from seqlm_tui.core import compare, memory
+from seqlm_tui.core.config import RunConfig
+from seqlm_tui.core.run import Run
+from seqlm_tui.tui.jobs import ReportsJobs
+from seqlm_tui.tui.messages import ComparisonEnded, MemoryResult, ModelReading, RateCurve
+from seqlm_tui.tui.readings import reading
+from seqlm_tui.tui.widgets.bigram_view import BigramView
+from seqlm_tui.tui.widgets.compare_view import CompareView
+from seqlm_tui.tui.widgets.embedding_view import EmbeddingView
+from seqlm_tui.tui.widgets.health_view import HealthView
+from seqlm_tui.tui.widgets.memory_view import MemoryView
+from seqlm_tui.tui.widgets.pane_tabs import PaneTabs
 
 VIEWS = ("embeddings", "bigram", "health", "compare", "memory")
 REDRAW_S = 0.4

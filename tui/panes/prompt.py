@@ -15,15 +15,15 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input
 from textual.worker import WorkerState, get_current_worker
 
-from core.errors import SeqlmError
-from core.generate import TINY_TEMPERATURE, Generator, Sampling, render
-from core.novelty import NEW
-from core.textsafe import printable
-from tui.jobs import ReportsJobs
-from tui.messages import GenDone, GenToken
-from tui.widgets.bars import Bars
-from tui.widgets.history_input import HistoryInput
-from tui.widgets.transcript import Transcript
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.generate import TINY_TEMPERATURE, Generator, Sampling, render
+from seqlm_tui.core.novelty import NEW
+from seqlm_tui.core.textsafe import printable
+from seqlm_tui.tui.jobs import ReportsJobs
+from seqlm_tui.tui.messages import GenDone, GenToken
+from seqlm_tui.tui.widgets.bars import Bars
+from seqlm_tui.tui.widgets.history_input import HistoryInput
+from seqlm_tui.tui.widgets.transcript import Transcript
 
 COMMANDS = [
     ("/reset", "forget the state (start a new conversation)"),

@@ -18,14 +18,14 @@ from textual.lazy import Lazy
 from textual.message import Message
 from textual.widgets import Label, Static
 
-from core import datacache, datafiles
-from core.config import ModelConfig, RunConfig
-from core.errors import SeqlmError
-from core.models import registry
-from core.rules import used, validate
-from tui.jobs import ReportsJobs
-from tui.messages import SummaryReady
-from tui.widgets.config_form import ConfigForm
+from seqlm_tui.core import datacache, datafiles
+from seqlm_tui.core.config import ModelConfig, RunConfig
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.models import registry
+from seqlm_tui.core.rules import used, validate
+from seqlm_tui.tui.jobs import ReportsJobs
+from seqlm_tui.tui.messages import SummaryReady
+from seqlm_tui.tui.widgets.config_form import ConfigForm
 
 MODEL_NAMES = tuple(registry.MODELS)
 SUMMARY_DELAY_S = 0.05

@@ -13,14 +13,14 @@ from textual.widgets import Input, Label, ProgressBar, Static
 from textual.worker import WorkerState, get_current_worker
 from textual_plotext import PlotextPlot
 
-from core import events as ev
-from core.config import RunConfig
-from core.errors import SeqlmError
-from core.run import new_run
-from core.sweep import RULE, Sweep, SweepConfig
-from tui.jobs import ReportsJobs
-from tui.messages import SweepDone, SweepFailed, SweepPoint
-from tui.widgets.loss_chart import log_ticks
+from seqlm_tui.core import events as ev
+from seqlm_tui.core.config import RunConfig
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.run import new_run
+from seqlm_tui.core.sweep import RULE, Sweep, SweepConfig
+from seqlm_tui.tui.jobs import ReportsJobs
+from seqlm_tui.tui.messages import SweepDone, SweepFailed, SweepPoint
+from seqlm_tui.tui.widgets.loss_chart import log_ticks
 
 INTRO = ("Press w to run the learning-rate range test: a fresh model from Setup takes one minibatch per rate, "
          "from the smallest to the largest; u then puts the suggested rate into Setup.")

@@ -21,16 +21,16 @@ from textual.reactive import reactive
 from textual.widgets import Label, ProgressBar, Static, Switch
 from textual.worker import WorkerState, get_current_worker
 
-from core import checkpoint, datacache
-from core import events as ev
-from core.config import RunConfig
-from core.fmt import fmt_time
-from core.novelty import NEW, Novelty
-from core.run import Run, new_run
-from core.textsafe import printable
-from core.train import Trainer
-from tui.jobs import ReportsJobs, is_running
-from tui.messages import (
+from seqlm_tui.core import checkpoint, datacache
+from seqlm_tui.core import events as ev
+from seqlm_tui.core.config import RunConfig
+from seqlm_tui.core.fmt import fmt_time
+from seqlm_tui.core.novelty import NEW, Novelty
+from seqlm_tui.core.run import Run, new_run
+from seqlm_tui.core.textsafe import printable
+from seqlm_tui.core.train import Trainer
+from seqlm_tui.tui.jobs import ReportsJobs, is_running
+from seqlm_tui.tui.messages import (
     CheckpointSaved,
     RunAdopted,
     TrainEval,
@@ -42,8 +42,8 @@ from tui.messages import (
     TrainSamples,
     TrainStep,
 )
-from tui.readings import has_reading, reading
-from tui.widgets.loss_chart import LossChart
+from seqlm_tui.tui.readings import has_reading, reading
+from seqlm_tui.tui.widgets.loss_chart import LossChart
 
 REDRAW_S = 0.4              # numbers on screen at most 2.5 times a second
 CHART_WHILE_TRAINING_S = 1.0  # a plotext frame holds the interpreter ~30 ms the training thread wants

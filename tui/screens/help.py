@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.panes.prompt import COMMANDS
+from seqlm_tui.tui.panes.prompt import COMMANDS
 
 
 def _table(rows: list[tuple[str, str]]) -> Table:

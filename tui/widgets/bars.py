@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.timer import Timer
 from textual.widget import Widget
 
-from core.fmt import cell_width, fit, token_label
+from seqlm_tui.core.fmt import cell_width, fit, token_label
 
 MAX_FPS = 20
 EIGHTHS = "▏▎▍▌▋▊▉"

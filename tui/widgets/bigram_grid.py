@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from core.fmt import SHADES, cell_width, fit, shade_level
+from seqlm_tui.core.fmt import SHADES, cell_width, fit, shade_level
 
 
 class BigramGrid(Widget):

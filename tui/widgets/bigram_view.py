@@ -7,10 +7,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.widgets import Input, Label, Static
 
-from core.errors import SeqlmError
-from core.insight import BigramTable
-from tui.widgets.bars import Bars
-from tui.widgets.bigram_grid import BigramGrid
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.insight import BigramTable
+from seqlm_tui.tui.widgets.bars import Bars
+from seqlm_tui.tui.widgets.bigram_grid import BigramGrid
 
 INTRO = "The table of a bigram model (bigram counts or bigram neural in Setup) appears here."
 

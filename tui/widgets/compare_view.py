@@ -17,10 +17,10 @@ from textual.widgets import Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 from textual_plotext import PlotextPlot
 
-from core.compare import RunCurve, differences, run_curve, settings
-from core.errors import SeqlmError
-from core.run import Run
-from tui.widgets.loss_chart import step_ticks
+from seqlm_tui.core.compare import RunCurve, differences, run_curve, settings
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.run import Run
+from seqlm_tui.tui.widgets.loss_chart import step_ticks
 
 DEFAULT_LRS = "0.01 0.03 0.1 0.3 1"
 DEFAULT_STEPS = 300

@@ -9,8 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Switch
 
-from core.config import SECTIONS, check_value, field_type, label, parse_value
-from core.errors import SeqlmError
+from seqlm_tui.core.config import SECTIONS, check_value, field_type, label, parse_value
+from seqlm_tui.core.errors import SeqlmError
 
 
 def _onoff(v) -> str:

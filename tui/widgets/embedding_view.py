@@ -10,8 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from core.insight import EmbeddingMap
-from core.textplot import framed
+from seqlm_tui.core.insight import EmbeddingMap
+from seqlm_tui.core.textplot import framed
 
 INTRO = "The embedding of the current model appears here (after each evaluation while it trains)."
 

@@ -13,8 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from core.insight import Health
-from tui.widgets.bars import Bars, number
+from seqlm_tui.core.insight import Health
+from seqlm_tui.tui.widgets.bars import Bars, number
 
 INTRO = ("Gradient norms and saturated tanh units appear here at each evaluation while a model trains "
          "(Train pane, s).")

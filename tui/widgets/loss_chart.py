@@ -6,7 +6,7 @@ import math
 
 from textual_plotext import PlotextPlot
 
-from core.history import History, downsample
+from seqlm_tui.core.history import History, downsample
 
 SMOOTH_WINDOW = 0.02  # fraction of the points averaged for the smoothed curve
 

@@ -12,11 +12,11 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
 from textual_plotext import PlotextPlot
 
-from core import memory
-from core.errors import SeqlmError
-from core.memory import MemoryResult
-from core.models import registry
-from tui.widgets.compare_view import parse_steps
+from seqlm_tui.core import memory
+from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.memory import MemoryResult
+from seqlm_tui.core.models import registry
+from seqlm_tui.tui.widgets.compare_view import parse_steps
 
 DEFAULT_MODELS = "elman lstm"
 DEFAULT_LENGTHS = " ".join(str(n) for n in memory.DEFAULT_LENGTHS)

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from core.textsafe import printable
+from seqlm_tui.core.textsafe import printable
 
 MAX_BLOCKS = 500      # older blocks are dropped: the transcript's memory stays bounded
 MAX_BLOCK_CHARS = 4000  # a very long continuation goes on in a new block (re-wrapping stays cheap)

@@ -16,6 +16,7 @@ from seqlm_tui.core.config import SECTIONS, ModelConfig, RunConfig, field_type, 
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.models import registry
 from seqlm_tui.core.rules import models_using, unused_reason
+from seqlm_tui.core.run import cpu_cores
 
 
 def _default_text(section: str, f) -> str:
@@ -82,6 +83,12 @@ def typed_keys(args: argparse.Namespace) -> dict[str, Any]:
         values["data.dataset"] = "file"
     if "train.steps" in values and "train.epochs" in values:
         raise UsageError("give --steps or --epochs, not both.")
+    if "train.epochs" in values and not values["train.epochs"] > 0:
+        raise UsageError(f"--epochs must be more than 0, not {values['train.epochs']:g} (leave it out to count "
+                         "in --steps).")
+    if values.get("train.threads", 0) > (cores := cpu_cores()):
+        raise UsageError(f"--threads {values['train.threads']} is more than this machine's {cores} CPU "
+                         f"core{'s' if cores > 1 else ''}; give at most {cores} (0: torch's default).")
     return values
 
 
@@ -94,6 +101,8 @@ def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) ->
     else:
         cfg = presets.config_for(getattr(args, "preset", None), values.get("model.model"))
     cfg = presets.apply(cfg, nest(values))
+    if cfg.data.dataset == "file" and not cfg.data.file.strip():
+        raise UsageError("--dataset file needs --file PATH (the text file to train on).")
     refuse_unused(cfg, values)
     return cfg
 

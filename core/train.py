@@ -17,11 +17,11 @@ from seqlm_tui.core import events as ev
 from seqlm_tui.core import insight
 from seqlm_tui.core.batches import ItemBatcher, StreamBatcher, make_batcher
 from seqlm_tui.core.config import field_spec
-from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.errors import SeqlmError, out_of_memory
 from seqlm_tui.core.generate import Sampling, samples
 from seqlm_tui.core.models.base import LanguageModel, detach_state
 from seqlm_tui.core.optim import lr_at, make_optimizer
-from seqlm_tui.core.run import Run, Snapshot, resolve_device
+from seqlm_tui.core.run import Run, Snapshot, cpu_cores, resolve_device
 
 SMOOTHING = 0.98  # EMA factor of the smoothed train loss
 STEP_LIMIT = field_spec("train", "steps").metadata["hi"]  # one cap, whether asked for in steps or epochs
@@ -178,12 +178,17 @@ class Trainer:
             yield ev.Error(self.run.step, str(err), diverged=True)
         except SeqlmError as err:
             yield ev.Error(self.run.step, str(err))
+        except (RuntimeError, MemoryError) as err:
+            message = out_of_memory(err)
+            if message is None:
+                raise
+            yield ev.Error(self.run.step, message)
 
     def _loop(self) -> Iterator[ev.Event]:
         run, cfg = self.run, self.run.cfg
         t = cfg.train
-        if t.threads:
-            torch.set_num_threads(t.threads)
+        if t.threads:  # a run from a larger machine asks for more than this one has: a team that size would stall
+            torch.set_num_threads(min(t.threads, cpu_cores()))
         device = resolve_device(t.device)
         model = run.model.to(device)
         ds = run.ensure_dataset()

@@ -6,9 +6,7 @@ that follow it, turns keys into the panes' actions, and reports every job that f
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
 from pathlib import Path
 
 from textual import work
@@ -25,6 +23,7 @@ from seqlm_tui.core.novelty import Novelty
 from seqlm_tui.core.presets import config_for
 from seqlm_tui.tui import actions, focus, jobs, quitting
 from seqlm_tui.tui.commands import SeqlmCommands
+from seqlm_tui.tui.lifeline import Lifeline
 from seqlm_tui.tui.messages import (
     CheckpointLoaded,
     CheckpointSaved,
@@ -92,13 +91,7 @@ class SeqlmApp(App):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        leave_a_core_to_the_ui()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal or a kill: leave cleanly
-            try:
-                loop.add_signal_handler(sig, self.exit)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass
+        leave_a_core_to_the_ui()  # (a closed terminal or a kill: see tui.lifeline)
         self.call_after_refresh(self.warm_up)
         self.set_interval(0.02, self.when_panes_are_in)
 
@@ -387,5 +380,7 @@ class SeqlmApp(App):
 
 def run_app() -> int:
     app = SeqlmApp()
+    lifeline = Lifeline(app)
+    lifeline.install()
     app.run()
-    return app.return_code or 0
+    return lifeline.finish(app.return_code)

@@ -9,7 +9,7 @@ import inspect
 
 from textual.worker import Worker, WorkerState
 
-from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.errors import SeqlmError, out_of_memory
 from seqlm_tui.tui.messages import JobState
 
 NAMES = {
@@ -38,6 +38,8 @@ def failure_text(worker: Worker) -> str:
     err = worker.error
     if isinstance(err, SeqlmError):
         return str(err)
+    if message := out_of_memory(err):
+        return message
     what = NAMES.get(worker.group, worker.group or "a job")
     return f"{what} failed (a bug: {type(err).__name__}: {err})."
 

@@ -51,9 +51,12 @@ def _say(text: str) -> None:
 def _app() -> int:
     """The app draws on the terminal it reads keys from; with none (a cron job, CI, ``< /dev/null``) it
     would wait for ever, so it is refused. The web driver of ``seqlm-tui serve`` brings its own."""
-    if not os.environ.get("TEXTUAL_DRIVER") and not (sys.stdin.isatty() and sys.__stderr__.isatty()):
-        _say(f"the app needs a terminal, and this has none; use a command instead ({COMMANDS}: "
-             "seqlm-tui --help lists them).")
+    if not os.environ.get("TEXTUAL_DRIVER") and not (_tty(sys.stdin) and _tty(sys.__stderr__)):
+        line = (f"the app needs a terminal, and this has none; use a command instead ({COMMANDS}: "
+                "seqlm-tui --help lists them).")
+        _say(line)
+        if not _tty(sys.__stderr__) and _tty(sys.stdout):  # stderr sent away: the one who typed it still hears
+            print(f"seqlm-tui: {line}", flush=True)
         return 2
     try:
         from seqlm_tui.tui.app import run_app
@@ -61,6 +64,13 @@ def _app() -> int:
         return run_app()
     except (Interrupted, KeyboardInterrupt) as err:
         return _interrupted(err)
+
+
+def _tty(stream) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (OSError, ValueError):
+        return False
 
 
 def _interrupted(err: BaseException) -> int:

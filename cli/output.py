@@ -48,6 +48,8 @@ class Guarded(io.TextIOBase):
         self.lines = 0
         self.keep_going = False
         self.ascii = dumb_terminal() or not can_show(getattr(raw, "encoding", None))
+        if raw is None:  # started with the descriptor closed (>&-): Python gives no stream at all
+            self.lost = "it was closed before the command started"
 
     # what callers ask of a stream
     @property
@@ -57,10 +59,12 @@ class Guarded(io.TextIOBase):
     def isatty(self) -> bool:
         try:
             return self.lost is None and self.raw.isatty()
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):
             return False
 
     def fileno(self) -> int:
+        if self.raw is None:
+            raise OSError("the stream was closed before the command started")
         return self.raw.fileno()
 
     def writable(self) -> bool:
@@ -76,14 +80,16 @@ class Guarded(io.TextIOBase):
             self.raw.write(shown)
             if "\n" in text:
                 self.raw.flush()
-        except OSError as err:
+        except (OSError, ValueError) as err:  # ValueError: a stream closed under us
+            if not isinstance(err, OSError):
+                err = OSError(errno.EBADF, "closed")
             self._lose(err)
             return self._after_loss(len(text))
         self.lines += text.count("\n")
         return len(text)
 
     def flush(self) -> None:
-        if self.lost is not None:
+        if self.lost is not None or self.raw is None:
             return
         try:
             self.raw.flush()
@@ -93,6 +99,8 @@ class Guarded(io.TextIOBase):
 
     def _lose(self, err: OSError) -> None:
         self.lost = _reason(err)
+        if err.errno == errno.EBADF:
+            self.lost = "it was closed"
         try:  # what is still in the buffer goes nowhere, and so does everything after it
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, self.raw.fileno())

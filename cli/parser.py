@@ -146,4 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true", help="print the rows as JSON")
     b.add_argument("--only", nargs="+", metavar="ITEM", choices=list(ITEMS),
                    help="run only these items: " + ", ".join(ITEMS))
+    b.add_argument("--plot", action="store_true",
+                   help="after the table, the names frontier as a chart: test loss against seconds, ours and "
+                   "makemore's recipe (needs the frontier item)")
     return p

@@ -162,7 +162,7 @@ COMMANDS = {  # the command, and the first thing it writes once it is at work (s
     "generate": (["generate", "--prompt", "1 2", "--length", "100000000"], "3"),
     "sample": (["sample", "--num", "100000000"], ""),
     "eval": (["eval", "--split", "train"], None),
-    "bench": (["bench", "--quick", "--only", "best"], "... best"),
+    "bench": (["bench", "--quick", "--only", "frontier"], "... frontier"),
 }
 
 

@@ -15,11 +15,20 @@ from seqlm_tui.cli.stopping import SIGNALS, Interrupted, catch_signals, handled
 
 
 def _command(name: str):
-    from seqlm_tui.cli.commands import bench, compare, evaluate, generate, inspect, memory, sweep, train
+    from seqlm_tui.cli.commands import bench, compare, evaluate, generate, inspect, memory, serve, sweep, train
 
     return {"train": train.run, "sweep": sweep.run, "generate": generate.generate, "sample": generate.sample,
             "eval": evaluate.run, "inspect": inspect.run, "compare": compare.run, "memory": memory.run,
-            "bench": bench.run}[name]
+            "bench": bench.run, "serve": serve.run}[name]
+
+
+def _app(flags) -> int:
+    from seqlm_tui.cli.flags import app_start_config
+    from seqlm_tui.tui.app import run_app
+
+    if getattr(flags, "checkpoint_dir", None):
+        os.environ["SEQLM_CHECKPOINT_DIR"] = flags.checkpoint_dir  # where the app looks for its folder
+    return run_app(app_start_config(flags))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,14 +41,14 @@ def _main(argv: list[str] | None) -> int:
     from seqlm_tui.core.errors import SeqlmError
 
     try:
+        # Inside the try: building the parser imports torch (a second or two), and Ctrl+C then is common.
+        from seqlm_tui.cli.flags import app_flags
         from seqlm_tui.cli.parser import build_parser
 
-        # Inside the try: building the parser imports torch (a second or two), and Ctrl+C then is common.
         args = build_parser().parse_args(argv)
+        flags = app_flags(args)
         if args.command is None:
-            from seqlm_tui.tui.app import run_app
-
-            return run_app()
+            return _app(flags)
         return _command(args.command)(args) or 0
     except UsageError as err:
         print(f"seqlm-tui: {err}", file=sys.stderr)

@@ -100,7 +100,7 @@ class AppProcess:
         if proc is None:
             return "ended"
         how = "ended"
-        if proc.returncode is None:
+        if proc.returncode is None and not await self._ended_within(0.1):  # (its end not yet collected)
             how = "quit"
             await self.send_meta({"type": "quit"})
             if not await self._ended_within(quit_s):

@@ -78,6 +78,9 @@ def test_without_the_token_nothing_opens_and_no_app_starts_and_an_idle_tab_ends(
                     assert r.status == 200 and "static/js/textual.js" in await r.text()
                 async with s.get(base + "/download/abc") as r:
                     assert r.status == 404  # in, by the cookie, and there is nothing to download
+                code = rooms.new_code()  # a student continues on another machine with the code on screen
+                async with s.get(f"{room.url}&session={code}") as r:
+                    assert r.status == 200 and r.cookies["seqlm_session"].value == code
                 with pytest.raises(aiohttp.WSServerHandshakeError) as elsewhere:  # a page elsewhere, same cookie
                     await s.ws_connect(ws_url(base), headers={"Origin": "http://elsewhere.example"})
                 assert elsewhere.value.status == 403

@@ -117,3 +117,33 @@ def test_serve_says_in_one_sentence_what_it_cannot_do(cli, monkeypatch, tmp_path
     monkeypatch.setitem(sys.modules, "textual_serve", None)  # the extra is not installed
     code, _, err = cli("serve")
     assert code == 1 and one_sentence(err) and "pip install 'seqlm-tui[serve]'" in err
+
+
+NOISY = """
+import sys
+print("a warning printed before the app's driver starts")
+print("and another")
+sys.stdout.write("__GANGLION__\\n"); sys.stdout.flush()
+sys.stdout.buffer.write(b"D" + (5).to_bytes(4, "big") + b"hello"); sys.stdout.flush()
+"""
+
+
+async def test_lines_printed_before_the_driver_starts_do_not_break_the_start():
+    app = AppProcess([sys.executable, "-c", NOISY], dict(os.environ))
+    await app.start()
+    frames = [frame async for frame in app.frames()]
+    assert app.started and frames == [(b"D", b"hello")]
+    assert await app.stop() == "ended"
+
+
+def test_behind_a_proxy_the_page_connects_to_the_public_address(tmp_path):
+    from aiohttp.test_utils import make_mocked_request
+
+    from seqlm_tui.cli.serve.server import RoomServer
+
+    request = make_mocked_request("GET", "/", headers={"Host": "127.0.0.1:8000"})
+    proxied = RoomServer(rules(public_url="https://room.example/physics/", token="t"), tmp_path)
+    assert proxied.websocket_url(request) == "wss://room.example/physics/ws"
+    plain = RoomServer(rules(public_url="http://room.example:8080"), tmp_path)
+    assert plain.websocket_url(request) == "ws://room.example:8080/ws"
+    assert RoomServer(rules(), tmp_path).websocket_url(request) == "ws://127.0.0.1:8000/ws"

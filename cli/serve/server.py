@@ -27,7 +27,6 @@ from aiohttp import WSMsgType, web
 from seqlm_tui.cli.serve import room as rooms
 from seqlm_tui.cli.serve.app_process import AppProcess
 
-CODE_COOKIE, TOKEN_COOKIE = "seqlm_session", "seqlm_token"
 COOKIE_DAYS = 7
 PAGE = Template(files("seqlm_tui.cli.serve").joinpath("page.html").read_text(encoding="utf-8"))
 NOTE = Template("""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>seqlm-tui</title>
@@ -80,7 +79,7 @@ class RoomServer:
 
     # -- who may come in ------------------------------------------------------------------------------
     def refused(self, request: web.Request) -> web.Response | None:
-        given = request.query.get("token") or request.cookies.get(TOKEN_COOKIE)
+        given = request.query.get("token") or request.cookies.get(self.token_cookie)
         if not self.rules.token_ok(given) or not self.rules.host_ok(request.host):
             return note(FORBIDDEN, 403)
         return None
@@ -88,8 +87,18 @@ class RoomServer:
     def full(self, code: str) -> bool:
         return code not in self.live and len(self.live) >= self.rules.max_sessions
 
+    # Cookies are kept per host, not per port: each room's are named with its port, or two rooms on one
+    # machine would take each other's token and session codes.
+    @property
+    def code_cookie(self) -> str:
+        return f"seqlm_session_{self.rules.port}"
+
+    @property
+    def token_cookie(self) -> str:
+        return f"seqlm_token_{self.rules.port}"
+
     def code_of(self, request: web.Request) -> str | None:
-        code = request.cookies.get(CODE_COOKIE)
+        code = request.cookies.get(self.code_cookie)
         return code if rooms.valid_code(code) else None
 
     # -- routes ---------------------------------------------------------------------------------------
@@ -105,9 +114,9 @@ class RoomServer:
         response = web.Response(text=body, content_type="text/html")
         secure = (self.rules.public_url or "").startswith("https:") or request.secure
         cookie = dict(max_age=COOKIE_DAYS * 86400, httponly=True, samesite="Strict", secure=secure, path="/")
-        response.set_cookie(CODE_COOKIE, code, **cookie)
+        response.set_cookie(self.code_cookie, code, **cookie)
         if self.rules.token is not None:
-            response.set_cookie(TOKEN_COOKIE, self.rules.token, **cookie)
+            response.set_cookie(self.token_cookie, self.rules.token, **cookie)
         return response
 
     def websocket_url(self, request: web.Request) -> str:
@@ -179,7 +188,7 @@ class RoomServer:
                 continue
             if kind == "stdin" and isinstance(data, str):
                 session.last_input = time.monotonic()
-                await process.send(b"D", data.encode("utf-8"))
+                await process.send(b"D", data.encode("utf-8", "replace"))
             elif kind == "resize" and isinstance(data, dict):
                 await process.send_meta({"type": "resize", "width": _int(data.get("width"), 80, 20, 500),
                                          "height": _int(data.get("height"), 24, 8, 300)})
@@ -194,7 +203,7 @@ class RoomServer:
         async for kind, payload in session.process.frames():
             if ws.closed:
                 continue  # read on to the end, or a full pipe would hold the app as it saves its run
-            with contextlib.suppress(ConnectionResetError, RuntimeError):
+            with contextlib.suppress(ConnectionResetError, RuntimeError, ValueError, AttributeError):
                 if kind == b"D":
                     await ws.send_bytes(payload)
                 elif kind == b"M" and json.loads(payload).get("type") == "exit":

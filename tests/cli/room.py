@@ -24,6 +24,10 @@ class Served:
     def base(self) -> str:
         return self.url.split("?")[0]
 
+    @property
+    def port(self) -> int:
+        return int(self.base.rsplit(":", 1)[1].strip("/"))
+
     def log(self) -> str:
         """serve's stderr so far (it logs each session's start and end there)."""
         return self.proc.stderr.read() if self.proc.poll() is not None else ""

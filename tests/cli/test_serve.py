@@ -80,7 +80,7 @@ def test_without_the_token_nothing_opens_and_no_app_starts_and_an_idle_tab_ends(
                     assert r.status == 404  # in, by the cookie, and there is nothing to download
                 code = rooms.new_code()  # a student continues on another machine with the code on screen
                 async with s.get(f"{room.url}&session={code}") as r:
-                    assert r.status == 200 and r.cookies["seqlm_session"].value == code
+                    assert r.status == 200 and r.cookies[f"seqlm_session_{room.port}"].value == code
                 with pytest.raises(aiohttp.WSServerHandshakeError) as elsewhere:  # a page elsewhere, same cookie
                     await s.ws_connect(ws_url(base), headers={"Origin": "http://elsewhere.example"})
                 assert elsewhere.value.status == 403
@@ -105,7 +105,7 @@ def test_a_tab_trains_keeps_its_run_the_full_room_says_so_and_a_killed_serve_lea
             async with client() as s, client() as other:
                 async with s.get(base + "/") as r:
                     assert r.status == 200
-                code = s.cookie_jar.filter_cookies(URL(base))["seqlm_session"].value
+                code = s.cookie_jar.filter_cookies(URL(base))[f"seqlm_session_{room.port}"].value
                 ws = await s.ws_connect(ws_url(base))
                 await screen_until(ws, b"counting")
                 (pid,) = apps_of(room.folder)

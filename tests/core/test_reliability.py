@@ -407,6 +407,8 @@ def test_only_datafiles_can_reach_the_network():
         if rel.split("/")[0] not in ("core", "tui", "cli") or rel in MAY_USE_THE_NETWORK:
             continue
         for mod in imported_modules(ast.parse(py.read_text())):
+            if mod == "urllib.parse" or mod.startswith("urllib.parse."):
+                continue  # splitting a URL into its parts reaches nothing (serve reads its --public-url)
             if mod.split(".")[0] in NETWORK or mod in NETWORK or mod.startswith("<call>"):
                 offenders.append(f"{rel}: {mod}")
     assert offenders == []

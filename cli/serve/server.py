@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -51,12 +52,15 @@ class Session:
     process: AppProcess
     ws: web.WebSocketResponse
     last_input: float
+    release: Callable[[Session], None]  # gives the session's place back once its app has ended
     reason: str = ""
 
     async def end(self, reason: str) -> str:
-        """Ends the app (it saves its run), then the tab's connection; what it took ("quit", "killed"...)."""
+        """Ends the app (it saves its run), frees the place, then closes the tab's connection; how the app
+        ended ("quit", "terminated", "killed")."""
         self.reason = self.reason or reason
         how = await self.process.stop()
+        self.release(self)
         if not self.ws.closed:
             await self.ws.close()
         return how
@@ -68,7 +72,6 @@ class RoomServer:
         self.live: dict[str, Session] = {}
         self.locks: dict[str, asyncio.Lock] = {}
         self.closing = False
-        self.ended = 0  # sessions ended since the start
 
     def web_app(self) -> web.Application:
         app = web.Application()
@@ -150,12 +153,12 @@ class RoomServer:
             await ws.prepare(request)
             size = (_int(request.query.get("width"), 80, 20, 500), _int(request.query.get("height"), 24, 8, 300))
             process = AppProcess(self.app_argv(), self.app_env(code, *size))
-            session = Session(code, process, ws, time.monotonic())
+            session = Session(code, process, ws, time.monotonic(), self.release)
             self.live[code] = session
             try:
                 await process.start()
             except OSError:
-                del self.live[code]
+                self.release(session)
                 raise
         if self.closing:  # serve began to stop while this one started
             await session.end("serve stopped")
@@ -168,9 +171,6 @@ class RoomServer:
             idle.cancel()
             how = await session.end("tab closed")
             await pump
-            if self.live.get(code) is session:
-                del self.live[code]
-            self.ended += 1
             code_ = process.proc.returncode if process.proc else "-"
             log(f"session {code} ended ({session.reason}; the app {how}, exit code {code_})")
         return ws
@@ -225,6 +225,10 @@ class RoomServer:
                 await session.end(f"idle for {self.rules.idle_s / 60:g} minutes")
                 return
 
+    def release(self, session: Session) -> None:
+        if self.live.get(session.code) is session:
+            del self.live[session.code]
+
     def app_argv(self) -> list[str]:
         # The interpreter running serve, and no shell: the process held is the app itself.
         return [sys.executable, "-m", "seqlm_tui.cli.main", *self.rules.app_args]
@@ -249,8 +253,7 @@ class RoomServer:
             count += len(sessions)
             await asyncio.gather(*(s.end(reason) for s in sessions), return_exceptions=True)
             for s in sessions:
-                if self.live.get(s.code) is s:
-                    del self.live[s.code]
+                self.release(s)
         return count
 
 

@@ -67,6 +67,48 @@ def train_all(drivers) -> list[float]:
     return times
 
 
+async def train_all_ws(base: str, n: int) -> list[float]:
+    """The same with n websocket clients instead of browsers: only the apps load the machine, as in a room
+    whose browsers run on the students' machines. Every app is drawn before any trains."""
+    import asyncio
+    import json
+
+    import aiohttp
+
+    drawn, go = [], asyncio.Event()
+
+    async def until(ws, needle: bytes) -> None:
+        seen = b""
+        async for msg in ws:
+            if msg.type == aiohttp.WSMsgType.BINARY:
+                seen = (seen + msg.data)[-20000:]
+                if needle in seen:
+                    return
+
+    async def one() -> float:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as s:
+            while True:  # the previous round's places are freed a moment after their apps have gone
+                try:
+                    await (await s.get(base)).release()
+                    ws = await s.ws_connect(base.replace("http://", "ws://").rstrip("/") + "/ws?width=137&height=37")
+                    break
+                except aiohttp.WSServerHandshakeError:
+                    await asyncio.sleep(0.2)
+            await until(ws, b"Press s")
+            drawn.append(1)
+            if len(drawn) == n:
+                go.set()
+            await go.wait()
+            t0 = time.monotonic()
+            await ws.send_str(json.dumps(["stdin", "s"]))
+            await until(ws, b"finished")
+            took = time.monotonic() - t0
+            await ws.close()
+            return took
+
+    return list(await asyncio.gather(*(one() for _ in range(n))))
+
+
 def ps() -> str:
     out = subprocess.run(["ps", "-eo", "pid,ppid,etime,args"], capture_output=True, text=True).stdout
     return "\n".join(line for line in out.splitlines() if "seqlm_tui.cli.main" in line and "serve" not in line)
@@ -75,10 +117,20 @@ def ps() -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sessions", type=int, default=5)
-    n = ap.parse_args().sessions
+    ap.add_argument("--ws", action="store_true", help="time websocket clients instead of browsers")
+    opts = ap.parse_args()
+    n = opts.sessions
     tmp = Path(tempfile.mkdtemp(prefix="room-load-"))
     with served(tmp / "room", "--max-sessions", str(n), "--preset", "counting-watch") as room:
         print(f"serve: {room.url}  (max {n} sessions)")
+        if opts.ws:
+            import asyncio
+
+            for k in (1, n, 1):
+                times = asyncio.run(train_all_ws(room.base, k))
+                wait_for(lambda: not apps_of(room.folder), "the apps to end")
+                print(f"{k} websocket session(s) at once: " + ", ".join(f"{t:.1f}" for t in times) + " s")
+            return
         with chromium(tmp / "alone") as d:
             hooked(d).get(room.url)
             alone = train_all([d])[0]

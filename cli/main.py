@@ -19,14 +19,24 @@ COMMANDS = "train, sweep, generate, sample, eval, inspect, compare, memory, benc
 
 
 def _command(name: str):
-    from seqlm_tui.cli.commands import bench, compare, evaluate, generate, inspect, memory, sweep, train
+    from seqlm_tui.cli.commands import bench, compare, evaluate, generate, inspect, memory, serve, sweep, train
 
     return {"train": train.run, "sweep": sweep.run, "generate": generate.generate, "sample": generate.sample,
             "eval": evaluate.run, "inspect": inspect.run, "compare": compare.run, "memory": memory.run,
-            "bench": bench.run}[name]
+            "bench": bench.run, "serve": serve.run}[name]
 
 
-APP = -1  # what ``_main`` returns when the command line asks for the app
+APP = -1  # what ``_main`` returns when the command line asks for the app (its start in _START)
+_START: list = []
+
+
+def _wants_app(flags) -> int:
+    """The app's starting setup, checked here (a bad flag is a sentence); the app itself starts once the
+    command's output guard is off (Textual owns the terminal)."""
+    from seqlm_tui.cli.flags import app_start_config
+
+    _START[:] = [app_start_config(flags), getattr(flags, "checkpoint_dir", None)]
+    return APP
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             if stdout.lost is not None and not stdout.reported:
                 _say(f"standard output was lost ({stdout.lost}); what came after it was not shown.")
                 code = code or 1
-        return _app() if code == APP else code
+        return _app(*_START) if code == APP else code
 
 
 def _say(text: str) -> None:
@@ -48,7 +58,7 @@ def _say(text: str) -> None:
         pass
 
 
-def _app() -> int:
+def _app(cfg=None, checkpoint_dir: str | None = None) -> int:
     """The app draws on the terminal it reads keys from; with none (a cron job, CI, ``< /dev/null``) it
     would wait for ever, so it is refused. The web driver of ``seqlm-tui serve`` brings its own."""
     if not os.environ.get("TEXTUAL_DRIVER") and not (_tty(sys.stdin) and _tty(sys.__stderr__)):
@@ -58,10 +68,12 @@ def _app() -> int:
         if not _tty(sys.__stderr__) and _tty(sys.stdout):  # stderr sent away: the one who typed it still hears
             print(f"seqlm-tui: {line}", flush=True)
         return 2
+    if checkpoint_dir:
+        os.environ["SEQLM_CHECKPOINT_DIR"] = checkpoint_dir  # where the app looks for its folder
     try:
         from seqlm_tui.tui.app import run_app
 
-        return run_app()
+        return run_app(cfg)
     except (Interrupted, KeyboardInterrupt) as err:
         return _interrupted(err)
 
@@ -91,12 +103,14 @@ def _main(argv: list[str]) -> int:
     from seqlm_tui.core.errors import SeqlmError, out_of_memory
 
     try:
+        # Inside the try: building the parser imports torch (a second or two), and Ctrl+C then is common.
+        from seqlm_tui.cli.flags import app_flags
         from seqlm_tui.cli.parser import build_parser
 
-        # Inside the try: building the parser imports torch (a second or two), and Ctrl+C then is common.
         args = build_parser().parse_args(argv)
+        flags = app_flags(args)
         if args.command is None:
-            return APP
+            return _wants_app(flags)
         return _command(args.command)(args) or 0
     except UsageError as err:
         _say(str(err))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from seqlm_tui.cli.flags import add_config_flags
+from seqlm_tui.cli.flags import APP, add_config_flags
 from seqlm_tui.core import __version__
 from seqlm_tui.core.checkpoint import KEEP
 
@@ -28,15 +28,15 @@ def _sub(sub, name: str, help: str, description: str | None = None) -> argparse.
                           formatter_class=Formatter)
 
 
-def _preset(p: argparse.ArgumentParser) -> None:
+def _preset(p: argparse.ArgumentParser, dest: str = "preset") -> None:
     from seqlm_tui.core.presets import PRESETS
 
-    p.add_argument("--preset", choices=list(PRESETS), default=argparse.SUPPRESS,
+    p.add_argument("--preset", dest=dest, choices=list(PRESETS), default=argparse.SUPPRESS,
                    help="start from a named recipe: " + "; ".join(f"{k} ({v[0]})" for k, v in PRESETS.items()))
 
 
-def _checkpoint_dir(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint-dir", default=None, metavar="DIR",
+def _checkpoint_dir(p: argparse.ArgumentParser, dest: str = "checkpoint_dir", default=None) -> None:
+    p.add_argument("--checkpoint-dir", dest=dest, default=default, metavar="DIR",
                    help="folder of checkpoints (else $SEQLM_CHECKPOINT_DIR, else ./checkpoints)")
 
 
@@ -58,11 +58,36 @@ def _sampling(p: argparse.ArgumentParser, length: int) -> None:
     p.add_argument("--length", type=int, default=length, help="at most this many tokens")
 
 
+def _serve(sub) -> None:
+    v = _sub(sub, "serve", "the app in a room's browsers (one app per tab)",
+             "Serve the app to browsers: each tab gets its own app process, its own folder in the checkpoint "
+             "folder and its last run back after a refresh. --preset and the config flags set the starting setup.")
+    v.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on; any but a loopback one requires the access token")
+    v.add_argument("--port", type=int, default=8000, help="port to listen on (0: a free one)")
+    v.add_argument("--max-sessions", type=int, default=None, metavar="N",
+                   help="browser sessions at once; the next is told the room is full (default: the CPU count, at "
+                   "least 2)")
+    v.add_argument("--idle-minutes", type=float, default=30.0, metavar="M",
+                   help="a session without a key or click for this long ends (its run is kept)")
+    v.add_argument("--public-url", metavar="URL",
+                   help="the address students open when a proxy or TLS stands in front (https gives wss)")
+    v.add_argument("--token", help="the access token (else $SEQLM_SERVE_TOKEN; else a random one off loopback). "
+                   "Given on loopback, it is required there too")
+    _preset(v)
+    add_config_flags(v)
+    _checkpoint_dir(v)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="seqlm-tui", formatter_class=Formatter,
                                 description="A terminal playground for small sequence language models. "
-                                "With no command, opens the app.")
+                                "With no command, opens the app: --preset and the config flags set its starting "
+                                "setup (default: counting-watch).")
     p.add_argument("--version", action="version", version=f"seqlm-tui {__version__}")
+    _preset(p, dest=APP + "preset")
+    add_config_flags(p, prefix=APP)
+    _checkpoint_dir(p, dest=APP + "checkpoint_dir", default=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     t = _sub(sub, "train", "train a model headless",
@@ -138,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--lr", type=float, default=0.003, help="Adam learning rate")
     m.add_argument("--batch-size", type=int, default=64, help="sequences per minibatch")
     m.add_argument("--json", action="store_true", help="print the results as one JSON object")
+
+    _serve(sub)
 
     from seqlm_tui.cli.bench.suite import ITEMS
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import os
 import random
 import threading
 import time
@@ -108,6 +109,18 @@ def preview_prompts(run: Run) -> list[str] | None:
     return [vocab.decode(split[i:i + 16]).replace("<unk>", "?") for i in (0, len(split) // 3, 2 * len(split) // 3)]
 
 
+def allowed_threads(asked: int) -> int:
+    """A run's threads, at most this machine's cores (a run from a larger machine would ask for a team that
+    stalls here) and at most $SEQLM_MAX_THREADS when that is set: ``seqlm-tui serve`` sets each session's
+    share of the machine there, and a student's Setup must not take every core from the rest of the room."""
+    try:
+        cap = int(os.environ.get("SEQLM_MAX_THREADS", "0"))
+    except ValueError:
+        cap = 0
+    asked = min(asked, cpu_cores())
+    return min(asked, cap) if cap > 0 else asked
+
+
 class Trainer:
     """Trains a ``Run`` in place. Iterate ``events()``; call ``pause``/``resume``/``stop`` from any thread."""
 
@@ -187,8 +200,8 @@ class Trainer:
     def _loop(self) -> Iterator[ev.Event]:
         run, cfg = self.run, self.run.cfg
         t = cfg.train
-        if t.threads:  # a run from a larger machine asks for more than this one has: a team that size would stall
-            torch.set_num_threads(min(t.threads, cpu_cores()))
+        if t.threads:
+            torch.set_num_threads(allowed_threads(t.threads))
         device = resolve_device(t.device)
         model = run.model.to(device)
         ds = run.ensure_dataset()

@@ -6,7 +6,6 @@ that follow it, turns keys into the panes' actions, and reports every job that f
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from textual import work
@@ -21,7 +20,7 @@ from seqlm_tui.core.config import RunConfig
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.novelty import Novelty
 from seqlm_tui.core.presets import config_for
-from seqlm_tui.tui import actions, focus, jobs, quitting
+from seqlm_tui.tui import actions, focus, jobs, quitting, session
 from seqlm_tui.tui.commands import SeqlmCommands
 from seqlm_tui.tui.lifeline import Lifeline
 from seqlm_tui.tui.messages import (
@@ -109,7 +108,8 @@ class SeqlmApp(App):
         if self.panes_in or not all(w.is_mounted for p in self._lazy for w in p.walk_children(with_self=True)):
             return  # every widget of every pane: a pane is mounted before its views have composed theirs
         self.panes_in = True
-        self.train.new_run(self.start_cfg, note="")
+        if not session.start(self):  # a room's session that comes back gets its last run instead
+            self.train.new_run(self.start_cfg, note="")
         focus.follow(self, self.query_one("#tabs", TabbedContent).active_pane)
         for args in self.early_actions:
             self.call_later(self.run_action, *args)
@@ -319,8 +319,10 @@ class SeqlmApp(App):
 
         def done(name: str | None) -> None:
             if name:
-                self.train.save(folder / name if not os.path.isabs(os.path.expanduser(name)) and "/" not in name
-                                else os.path.expanduser(name))
+                try:
+                    self.train.save(session.save_target(name, folder))
+                except SeqlmError as err:
+                    self.notify(str(err), severity="error")
 
         self.push_screen(SaveScreen(f"{run.name}-step{run.step}", str(folder)), done)
 
@@ -378,9 +380,11 @@ class SeqlmApp(App):
             focus.follow(self, event.pane)
 
 
-def run_app() -> int:
-    app = SeqlmApp()
+def run_app(cfg: RunConfig | None = None) -> int:
+    session.watch_parent()
+    app = SeqlmApp(cfg)
     lifeline = Lifeline(app)
     lifeline.install()
     app.run()
+    session.keep_last_run(app)
     return lifeline.finish(app.return_code)

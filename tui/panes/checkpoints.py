@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from seqlm_tui.core import checkpoint
+from seqlm_tui.tui import session
 from seqlm_tui.tui.jobs import ReportsJobs
 from seqlm_tui.tui.messages import CheckpointLoaded, CheckpointRows
 
@@ -43,11 +44,13 @@ def _stamp(path: Path) -> tuple | None:
     return (st.st_mtime_ns, st.st_size)
 
 
-def _cells(info: checkpoint.CheckpointInfo, when: str) -> tuple:
+def _cells(info: checkpoint.CheckpointInfo, when: str, own: Path) -> tuple:
+    # A file of another folder (a room's shared one) is named with its folder: it is loaded, never written.
+    name = Text(info.path.name if info.path.parent == own else f"{info.path.parent.name}/{info.path.name}")
     if info.error:
-        return (Text(info.path.name), Text("unreadable", style="bold"), "", "", "", "", when)
+        return (name, Text("unreadable", style="bold"), "", "", "", "", when)
     dev = f"{info.dev_loss:.4f}" if info.dev_loss is not None else "-"
-    return (Text(info.path.name), Text(info.dataset), Text(info.model), f"{info.step:,}", dev, info.kept, when)
+    return (name, Text(info.dataset), Text(info.model), f"{info.step:,}", dev, info.kept, when)
 
 
 class CheckpointsPane(ReportsJobs, Vertical):
@@ -75,16 +78,17 @@ class CheckpointsPane(ReportsJobs, Vertical):
         self.refresh_list()
 
     def refresh_list(self) -> None:
-        self.browse_worker(checkpoint.default_dir())
+        self.browse_worker(session.folders())
 
     @work(thread=True, group="browse", exclusive=True, exit_on_error=False)
-    def browse_worker(self, folder: Path) -> None:
+    def browse_worker(self, folders: list[Path]) -> None:
+        """The app's folder, then (in a room) the room's shared one."""
         infos, known = [], dict(self.known)
-        for path in checkpoint.listing(folder):
+        for path in (p for folder in folders for p in checkpoint.listing(folder)):
             stamp = _stamp(path)
             seen = known.get(str(path))
             infos.append(seen[1] if seen is not None and seen[0] == stamp else checkpoint.info(path))
-        self.post_message(CheckpointRows(folder, infos))
+        self.post_message(CheckpointRows(folders[0], infos))
 
     def on_checkpoint_rows(self, msg: CheckpointRows) -> None:
         msg.stop()
@@ -100,7 +104,7 @@ class CheckpointsPane(ReportsJobs, Vertical):
             if old is not None and old[0] == stamp and key in table.rows:
                 continue
             when = datetime.fromtimestamp(stamp[0] / 1e9).strftime("%Y-%m-%d %H:%M:%S") if stamp else ""
-            cells = _cells(info, when)
+            cells = _cells(info, when, msg.folder)
             if key in table.rows:
                 for column, value in zip(COLUMNS, cells):
                     table.update_cell(key, column, value)
@@ -110,8 +114,10 @@ class CheckpointsPane(ReportsJobs, Vertical):
         table.sort("saved", reverse=True)  # newest first, as the folder listing is
         self.infos = msg.infos
         n = len(msg.infos)
+        shared = sum(i.path.parent != msg.folder for i in msg.infos)
         self.query_one("#ckpt-folder", Static).update(Text(
-            f"{msg.folder}: {n} checkpoint{'s' if n != 1 else ''}. "
+            f"{msg.folder}: {n - shared} checkpoint{'s' if n - shared != 1 else ''}"
+            + (f", and {shared} shared. " if shared else ". ")
             + ("Enter loads the highlighted one (weights, Setup and chart); r reads the folder again; " if n else "")
             + "ctrl+s saves the current run."))
 

@@ -53,10 +53,16 @@ def test_codes_and_shares():
     assert rooms.default_max_sessions(1) == 2 and rooms.default_max_sessions(16) == 16
 
 
-def test_a_runs_threads_stay_within_the_rooms_share(monkeypatch):
+def test_a_runs_threads_stay_within_the_rooms_share_and_the_machines_cores(monkeypatch):
+    from seqlm_tui.core import train
+
+    monkeypatch.setattr(train, "cpu_cores", lambda: 16)
     assert allowed_threads(8) == 8
     monkeypatch.setenv("SEQLM_MAX_THREADS", "2")
     assert allowed_threads(8) == 2 and allowed_threads(1) == 1
+    monkeypatch.delenv("SEQLM_MAX_THREADS")
+    monkeypatch.setattr(train, "cpu_cores", lambda: 2)
+    assert allowed_threads(8) == 2  # a run from a larger machine
 
 
 def test_the_app_takes_a_preset_and_the_config_flags():

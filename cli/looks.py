@@ -139,9 +139,8 @@ def attention_lines(reading: AttentionReading, layer: int, head: int, width: int
              for h, title in ((head, titles[0]), (None, titles[1]))]
     if not side:
         return grids[0] + [""] + grids[1]
-    gw = max(cell_width(line) for line in grids[0])
-    return [fit(a, gw) + "   " + b for a, b in zip(*grids)] if how != "colour" else \
-        [a + " " * (gw - _visible_width(a)) + "   " + b for a, b in zip(*grids)]
+    gw = max(_visible_width(line) for line in grids[0])
+    return [a + " " * (gw - _visible_width(a)) + "   " + b for a, b in zip(*grids)]
 
 
 def _visible_width(line: str) -> int:

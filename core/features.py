@@ -167,6 +167,19 @@ def unit_scores(reading: NeuronReading, group: int, unit: int, table=None) -> li
     return sorted(rows, key=lambda kv: -abs(kv[1]))
 
 
+def strongest(table: dict, group: int) -> tuple[str, int, float] | None:
+    """(feature, unit, r): of all the group's units and the features the text lets vary, the unit that follows
+    one most strongly; None when no feature varies."""
+    best = None
+    for name, rs in table.items():
+        r = rs[group]
+        if r is not None:
+            u = int(r.abs().argmax())
+            if best is None or abs(float(r[u])) > abs(best[2]):
+                best = (name, u, float(r[u]))
+    return best
+
+
 def span_rank(reading: NeuronReading, group: int, start: int, end: int) -> list[tuple[int, float]]:
     """(unit, d) of the group's units ranked by how much more (or less) active they are inside positions
     ``start..end-1`` than outside: d = (mean inside - mean outside) / the unit's spread over the text,

@@ -10,7 +10,7 @@ from seqlm_tui.cli.output import out, prose, width
 from seqlm_tui.core import features
 from seqlm_tui.core.attention import check_head, read_attention
 from seqlm_tui.core.errors import SeqlmError
-from seqlm_tui.core.neurons import NeuronReading, pick_group, read_neurons
+from seqlm_tui.core.neurons import pick_group, read_neurons
 
 RANKED = 10  # units listed by --find
 
@@ -25,19 +25,6 @@ def _where(run_) -> str:
 
 def _rounded(rows) -> list:
     return [[round(v, 5) for v in row] for row in rows]
-
-
-def best_unit(reading: NeuronReading, group: int, table: dict) -> tuple[int, str | None, float]:
-    """The unit that follows some feature most strongly, that feature and its r (unit 0 and None when no
-    feature varies over the text)."""
-    best = (0, None, 0.0)
-    for name, rs in table.items():
-        r = rs[group]
-        if r is not None:
-            u = int(r.abs().argmax())
-            if abs(float(r[u])) > abs(best[2]):
-                best = (u, name, float(r[u]))
-    return best
 
 
 def neurons(args, run_) -> int:
@@ -55,7 +42,7 @@ def neurons(args, run_) -> int:
             raise SeqlmError(f"the {reading.title}'s {g.name} has {g.size} units, 0 to {g.size - 1}; there is no "
                              f"unit {unit}.")
     else:
-        unit, name, r = best_unit(reading, group, table)
+        name, unit, r = features.strongest(table, group) or (None, 0, 0.0)
         note = (f"Unit {unit} is the one that follows a feature best: '{name}' (r = {r:+.2f}); --unit N or "
                 "--find FEATURE picks another." if name else
                 "No feature varies over this text, so unit 0 is drawn; --unit N picks another.")

@@ -20,6 +20,7 @@ from seqlm_tui.core.neurons import (
     STRONG,
     WEAK,
     NeuronReading,
+    coloured_label,
     guess_style,
     wrap,
 )
@@ -73,7 +74,7 @@ def neuron_lines(reading: NeuronReading, group: int, unit: int, width: int, how:
             cell = fit(labels[i], w)
             if how == "colour":
                 fg, bg = LEVEL_COLOURS[lv[i] + 2]
-                text += paint(cell, sgr(fg, bg)) + " " * sep
+                text += paint(coloured_label(cell, lv[i]), sgr(fg, bg)) + " " * sep
             else:
                 text += cell + " " * sep
             marks += glyphs[lv[i] + 2] * w + " " * sep

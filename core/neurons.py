@@ -30,6 +30,14 @@ KIND_NAMES = {"h": "h", "c": "cell c", "hidden": "hidden layer"}
 # terminal has: a diverging scale, red below zero and blue above, strong ones on a background.
 LEVEL_COLOURS = (("bright_white", "red"), ("bright_red", None), (None, None), ("bright_blue", None),
                  ("bright_white", "blue"))
+WEAK_SPACE = "·"  # a space at a weak level, drawn in the level's colour (a coloured blank would not show)
+
+
+def coloured_label(label: str, level: int) -> str:
+    """What a position shows in colour: its character, but a weakly active space as a dot."""
+    return WEAK_SPACE if label == " " and abs(level) == 1 else label
+
+
 # How the next-character guesses are shaded by their probability, in attributes that read without colour.
 GUESS_STYLES = ((0.5, "reverse"), (0.2, "bold"), (0.05, ""), (0.0, "dim"))
 

@@ -181,8 +181,8 @@ class SeqlmApp(App):
     @jobs.while_running
     def on_train_eval(self, msg: TrainEval) -> None:
         self.insight.compare.mark_dirty()
-        for view in self.insight.looks.values():  # the neuron and attention views read the new weights
-            view.evaluated()
+        for view in self.insight.looks.values():  # the neuron and attention views read the weights evaluated
+            view.evaluated(msg.eval.step, msg.model)
 
     def on_train_finished(self, msg: TrainFinished) -> None:
         dev = msg.result.get("dev_loss")

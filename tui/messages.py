@@ -23,8 +23,10 @@ class TrainStep(Message):
 
 @dataclass
 class TrainEval(Message):
-    """A dev evaluation (core.events.Eval)."""
+    """A dev evaluation (core.events.Eval), with a copy of the weights evaluated when a view reads them
+    (the neuron and attention views: a copy taken while the trainer waits at the evaluation)."""
     eval: Any
+    model: Any = None
 
 
 @dataclass

@@ -71,13 +71,15 @@ class AttentionView(LookKeys, ReportsJobs, Vertical):
         self.request()
         self.app.refresh_bindings()
 
-    def evaluated(self) -> None:
-        self.request()
+    def evaluated(self, step: int, model=None) -> None:
+        """As the neuron view's (``NeuronView.evaluated``)."""
+        self.request((model, step) if model is not None else None)
 
     def reading_now(self) -> bool:
         return any(w.node is self and w.group == "attention" and w.state not in ENDED for w in self.app.workers)
 
-    def request(self) -> None:
+    def request(self, weights=None) -> None:
+        """Read the text with ``weights`` (a model copy and its step), else a copy of the run's model."""
         if self.run is None:
             return
         if not has_attention(self.run.model):
@@ -85,16 +87,16 @@ class AttentionView(LookKeys, ReportsJobs, Vertical):
             self.redraw()
             return
         if self.reading_now():
-            self.pending = True
+            self.pending = weights or True
             return
         self.read_worker(self.run, self.source, self.query_one("#attention-input", Input).value,
-                         conversation(self.app))
+                         conversation(self.app), weights)
 
     @work(thread=True, group="attention", exit_on_error=False)
-    def read_worker(self, run, source: str, typed: str, talk: str) -> None:
+    def read_worker(self, run, source: str, typed: str, talk: str, weights=None) -> None:
         try:
             text = text_for(source, run, typed, talk, DEV_LENGTH)
-            model, step = still_model(self.app, run)
+            model, step = weights or still_model(self.app, run)
             reading = read_attention(model, run.vocab, text[-1000:] if source == "prompt" else text)
         except SeqlmError as err:
             self.post_message(AttentionRead(run, run.step, error=str(err)))
@@ -103,8 +105,8 @@ class AttentionView(LookKeys, ReportsJobs, Vertical):
 
     def on_worker_state_changed(self, event) -> None:
         if event.worker.group == "attention" and event.state in ENDED and self.pending:
-            self.pending = False
-            self.request()
+            weights, self.pending = self.pending, False
+            self.request(weights if weights is not True else None)
 
     def on_attention_read(self, msg: AttentionRead) -> None:
         msg.stop()

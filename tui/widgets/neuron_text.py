@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.widget import Widget
 
 from seqlm_tui.core.fmt import cell_width, fit
-from seqlm_tui.core.neurons import GLYPHS, LEVEL_COLOURS, NeuronReading, guess_style, wrap
+from seqlm_tui.core.neurons import GLYPHS, LEVEL_COLOURS, NeuronReading, coloured_label, guess_style, wrap
 
 LEVEL_STYLES = [Style(color=fg, bgcolor=bg) for fg, bg in LEVEL_COLOURS]
 
@@ -109,7 +109,8 @@ class NeuronText(Widget, can_focus=True):
                     style += Style(underline=True)
                 if i == self.cursor and self.has_focus:
                     style += Style(reverse=True)
-                out.append(fit(r.labels[i], self._cell(i)), style)
+                label = r.labels[i] if self.glyphs else coloured_label(r.labels[i], levels[i])
+                out.append(fit(label, self._cell(i)), style)
                 out.append(sep)
             if self.glyphs:
                 out.append("\n" + "".join(GLYPHS[levels[i] + 2] * self._cell(i) + sep for i in line).rstrip())

@@ -98,14 +98,16 @@ class NeuronView(LookKeys, ReportsJobs, Vertical):
         self.request()
         self.app.refresh_bindings()
 
-    def evaluated(self) -> None:
-        """The run was evaluated (or training ended): its weights moved, read them again."""
-        self.request()
+    def evaluated(self, step: int, model=None) -> None:
+        """The run was evaluated at ``step``: read ``model``, a copy of the weights evaluated (or the run's
+        own, between two steps, when there is none)."""
+        self.request((model, step) if model is not None else None)
 
     def reading_now(self) -> bool:
         return any(w.node is self and w.group == "neurons" and w.state not in ENDED for w in self.app.workers)
 
-    def request(self) -> None:
+    def request(self, weights=None) -> None:
+        """Read the text with ``weights`` (a model copy and its step), else a copy of the run's model."""
         if self.run is None:
             return
         if not has_units(self.run.model):
@@ -113,15 +115,16 @@ class NeuronView(LookKeys, ReportsJobs, Vertical):
             self.redraw()
             return
         if self.reading_now():
-            self.pending = True  # one more reading once this one is in; never a queue of them
+            self.pending = weights or True  # one more reading once this one is in (the latest weights)
             return
-        self.read_worker(self.run, self.source, self.query_one("#neuron-input", Input).value, conversation(self.app))
+        self.read_worker(self.run, self.source, self.query_one("#neuron-input", Input).value, conversation(self.app),
+                         weights)
 
     @work(thread=True, group="neurons", exit_on_error=False)
-    def read_worker(self, run, source: str, typed: str, talk: str) -> None:
+    def read_worker(self, run, source: str, typed: str, talk: str, weights=None) -> None:
         try:
             text = text_for(source, run, typed, talk, DEV_LENGTH)
-            model, step = still_model(self.app, run)
+            model, step = weights or still_model(self.app, run)
             reading = read_neurons(model, run.vocab, text)
             table = features.score_table(reading)
         except SeqlmError as err:
@@ -131,8 +134,8 @@ class NeuronView(LookKeys, ReportsJobs, Vertical):
 
     def on_worker_state_changed(self, event) -> None:
         if event.worker.group == "neurons" and event.state in ENDED and self.pending:
-            self.pending = False
-            self.request()
+            weights, self.pending = self.pending, False
+            self.request(weights if weights is not True else None)
 
     def on_neurons_read(self, msg: NeuronsRead) -> None:
         msg.stop()

@@ -188,3 +188,15 @@ async def test_a_model_without_it_says_so_and_the_keys_follow_the_model():
         await until(pilot, lambda: "LSTM h (layer 2)" in flat(screen_text(app)), "the top layer")
         await press(pilot, "l")
         await until(pilot, lambda: "LSTM h (layer 1)" in flat(screen_text(app)), "the first layer")
+        # a span dragged with the mouse, and what a lesson may set directly
+        await pilot.mouse_down("#neuron-text", offset=(1, 0))
+        await pilot.hover("#neuron-text", offset=(4, 0))
+        await pilot.mouse_up("#neuron-text", offset=(4, 0))
+        assert view.text_widget.selection == (1, 5) and app.focused is view.text_widget
+        await press(pilot, "enter")
+        await until(pilot, lambda: view.rank_by == ("span", (1, 5)), "the dragged span's ranking")
+        view.choose(unit=5, feature="vowel-next")
+        await until(pilot, lambda: "unit 5/8" in flat(screen_text(app)) and "'vowel-next' r" in flat(screen_text(app)))
+        att = app.insight.attention
+        att.choose(layer=0, head=0)
+        assert (att.chosen_layer, att.chosen_head) == (0, 0)

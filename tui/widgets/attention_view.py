@@ -146,6 +146,12 @@ class AttentionView(LookKeys, ReportsJobs, Vertical):
         self.request()
         self.redraw()
 
+    def choose(self, layer: int | None = None, head: int | None = None) -> None:
+        """Show ``layer`` and/or ``head`` (0-based), as the keys would (lessons)."""
+        self.chosen_layer = self.chosen_layer if layer is None else layer
+        self.chosen_head = self.chosen_head if head is None else head
+        self.redraw()
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "attention-input":
             event.stop()

@@ -332,6 +332,16 @@ class NeuronView(LookKeys, ReportsJobs, Vertical):
         return out
 
     # -- for tests and lessons ---------------------------------------------------------------------------
+    def choose(self, unit: int | None = None, feature: str | None = None) -> None:
+        """Pin ``unit`` and/or follow ``feature`` (a name of core.features.FEATURES), as the keys would."""
+        if feature is not None:
+            self.feature = features.get(feature).name
+            self.feature_chosen = True
+            self._rerank(feature=self.feature)
+        if unit is not None:
+            self.unit = unit
+        self.redraw()
+
     @property
     def text_widget(self) -> NeuronText:
         return self.query_one(NeuronText)

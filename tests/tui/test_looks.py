@@ -154,7 +154,7 @@ async def test_attention_view_draws_the_window_steps_heads_and_follows_training(
         # the window of 8: a line's cells are blank beyond it, on both queries
         body = cells[-1][grid.label_width + 1:]
         assert body[:view.shown - 9].strip() == "" and body[view.shown - 8:].strip()
-        await until(pilot, lambda: "layer 2 of 2, head 2 of 2 · step 0" in flat(screen_text(app)), "the status")
+        await until(pilot, lambda: "layer 2/2, head 2/2 · step 0" in flat(screen_text(app)), "the status")
         await train_to_end(app, pilot)
         await go(pilot, "f7")
         await until(pilot, lambda: view.step == 40, "the trained weights read")

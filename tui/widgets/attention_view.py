@@ -198,20 +198,19 @@ class AttentionView(LookKeys, ReportsJobs, Vertical):
                          for h in range(r.heads))
         cut = f", the last {self.shown} drawn" if self.shown < len(r) else ""
         status.update(Text(
-            f"{r.title} · layer {layer + 1} of {r.layers}, head {head + 1} of {r.heads} · step "
-            f"{self.step:,} · {SOURCE_NAMES[self.source]}, {len(r)} characters{cut} · window {r.window}\n"
-            f"how far back each head of the layer looks (characters): {reach}"
-            + (f"\n{self.problem}" if self.problem else "")))
+            f"{r.title} · layer {layer + 1}/{r.layers}, head {head + 1}/{r.heads} · step {self.step:,} · "
+            f"{SOURCE_NAMES[self.source]}, {len(r)} chars{cut} · window {r.window}\n"
+            f"each head looks back (chars): {reach}" + (f"\n{self.problem}" if self.problem else "")))
         self.query_one("#attention-legend", Static).update(self.legend())
 
     def legend(self) -> Text:
         e = shade_edges(1.0)
         out = Text("weight ")
-        for level, edge in enumerate(("< .01", f"< {e[1]:.2f}", f"< {e[2]:.2f}", f"< {e[3]:.2f}", "more")):
+        for level, edge in enumerate(("<.01", f"<{e[1]:.2f}", f"<{e[2]:.2f}", f"<{e[3]:.2f}", "more")):
             if self.app.no_color:
                 out.append(SHADES[level])
             else:
                 out.append("█", COLOURS[level])
-            out.append(f" {edge} ")
-        out.append("· blank: outside the causal window · , . head, l layer, e text")
+            out.append(f"{edge} ")
+        out.append("· blank: outside the causal window")
         return out

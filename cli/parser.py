@@ -7,6 +7,7 @@ import argparse
 from seqlm_tui.cli.flags import APP, add_config_flags
 from seqlm_tui.core import __version__
 from seqlm_tui.core.checkpoint import KEEP
+from seqlm_tui.core.features import FEATURES
 
 TRAIN_ONLY = {"steps", "epochs", "eval_every", "eval_cap", "schedule", "decay_at", "warmup"}
 
@@ -133,14 +134,32 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the text file the model was trained on, if it has moved (it must be the same file)")
     e.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
-    i = _sub(sub, "inspect", "look inside a checkpoint: embedding map, bigram table",
+    i = _sub(sub, "inspect", "look inside a checkpoint: embedding map, bigram table, neurons, attention",
              "Draw a checkpoint's character embedding (the raw 2-D one, or a PCA projection) and, for bigram "
-             "models, its table of next-character probabilities. With no choice, shows what the model has.")
+             "models, its table of next-character probabilities; with --neurons, a text coloured by one hidden "
+             "unit; with --attention, the Transformer's attention over a text. With no choice, shows the "
+             "embedding and the table, where the model has them.")
     i.add_argument("--checkpoint", required=True, metavar="FILE", help="checkpoint file to load")
     i.add_argument("--embeddings", action="store_true", help="the character embedding as a labelled scatter")
     i.add_argument("--bigram", action="store_true", help="the bigram table as a shaded grid")
     i.add_argument("--row", metavar="CH", help="one row of the bigram table, most likely next character first "
                    "(a space may be given as '␣', a newline as '\\n')")
+    i.add_argument("--neurons", action="store_true", help="the text of --prompt, each character coloured by one "
+                   "hidden unit's activation after reading it (Elman, RNN, LSTM, GRU, MLP)")
+    i.add_argument("--attention", action="store_true", help="one head's attention over the text of --prompt as "
+                   "a grid (rows: queries, columns: keys), beside the average of its layer's heads (Transformer)")
+    i.add_argument("--prompt", metavar="TEXT", help="the text to run through the model (--neurons, --attention)")
+    i.add_argument("--unit", type=int, metavar="N", help="the unit to draw, from 0 (--neurons; default: the unit "
+                   "that follows one of the features best)")
+    i.add_argument("--find", metavar="FEATURE", choices=list(FEATURES),
+                   help="rank the units by how strongly they follow a feature of the text and draw the first "
+                   "(--neurons): " + "; ".join(f"{f.name} ({f.about})" for f in FEATURES.values()))
+    i.add_argument("--cell", action="store_true", help="the LSTM's cell state c instead of its h (--neurons)")
+    i.add_argument("--layer", type=int, metavar="L", help="which layer, from 1 (--attention, default 1; --neurons "
+                   "with several recurrent layers, default the last)")
+    i.add_argument("--head", type=int, metavar="H", help="which head, from 1 (--attention, default 1)")
+    i.add_argument("--guesses", action="store_true",
+                   help="the model's five likeliest next characters under each character (--neurons)")
     i.add_argument("--json", action="store_true", help="print the data as one JSON object")
 
     c = _sub(sub, "compare", "train one setup at several learning rates and overlay the dev curves",

@@ -174,6 +174,8 @@ class SeqlmApp(App):
     @jobs.while_running
     def on_train_eval(self, msg: TrainEval) -> None:
         self.insight.compare.mark_dirty()
+        for view in self.insight.looks.values():  # the neuron and attention views read the weights evaluated
+            view.evaluated(msg.eval.step, msg.model)
 
     def on_train_finished(self, msg: TrainFinished) -> None:
         dev = msg.result.get("dev_loss")
@@ -337,6 +339,11 @@ class SeqlmApp(App):
     def action_insight_view(self, delta: int) -> None:
         self.insight.cycle(delta)
 
+    def action_look(self, what: str, *args) -> None:
+        """A key of the Insight view in sight (neurons, attention): the view knows what it does."""
+        if self.check_action("look", (what,)):
+            self.insight.looks[self.insight.view].key(what, *args)
+
     def action_log_y(self) -> None:
         self.train.toggle_log()
 
@@ -363,6 +370,9 @@ class SeqlmApp(App):
             return pane == "insight"  # from any view: it shows its own
         if action == "insight_view":
             return pane == "insight"
+        if action == "look":
+            view = self.insight.looks.get(self.insight.view) if pane == "insight" else None
+            return view is not None and view.applies(str(parameters[0]))
         return True
 
     @property

@@ -5,6 +5,11 @@ Both choices serve streaming: a token's scores depend only on relative positions
 is a rolling key/value cache of the last ``block_size - 1`` tokens per layer, and one generated
 step costs the same after ten characters or after ten thousand. Within the window (all of training)
 this is exactly a plain causal Transformer.
+
+Attention runs through ``F.scaled_dot_product_attention``, which returns no weights. The attention view
+asks the same modules for an explicit softmax(QK^T / sqrt(d)) instead (``attention_maps``): the same
+weights, the same mask, the same outputs to float tolerance (tests/core/test_attention.py), plus the
+weights themselves.
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(emb, 3 * emb)
         self.proj = nn.Linear(emb, emb)
 
-    def forward(self, x, pos, cache):
+    def forward(self, x, pos, cache, explicit: bool = False):
+        """Returns (output, new cache, weights): weights (B, heads, T, keys) on the explicit path, else None."""
         b, t, e = x.shape
         q, k, v = self.qkv(x).view(b, t, 3, self.heads, e // self.heads).permute(2, 0, 3, 1, 4)
         q, k = rope(q, pos), rope(k, pos)
@@ -45,11 +51,18 @@ class Attention(nn.Module):
             k, v, kpos = torch.cat([ck, k], 2), torch.cat([cv, v], 2), torch.cat([cpos, pos])
         gap = pos.unsqueeze(1) - kpos.unsqueeze(0)
         mask = (gap >= 0) & (gap < self.window)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
-                                           dropout_p=self.dropout if self.training else 0.0)
+        weights = None
+        if explicit:
+            scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
+            weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
+            att = F.dropout(weights, self.dropout) if self.training and self.dropout else weights
+            y = att @ v
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
+                                               dropout_p=self.dropout if self.training else 0.0)
         keep = self.window - 1
         new_cache = (k[:, :, -keep:], v[:, :, -keep:], kpos[-keep:]) if keep else None
-        return self.proj(y.transpose(1, 2).reshape(b, t, e)), new_cache
+        return self.proj(y.transpose(1, 2).reshape(b, t, e)), new_cache, weights
 
 
 class Block(nn.Module):
@@ -59,10 +72,10 @@ class Block(nn.Module):
         self.attn = Attention(emb, heads, window, dropout)
         self.mlp = nn.Sequential(nn.Linear(emb, 4 * emb), nn.GELU(), nn.Linear(4 * emb, emb), nn.Dropout(dropout))
 
-    def forward(self, x, pos, cache):
-        a, cache = self.attn(self.ln1(x), pos, cache)
+    def forward(self, x, pos, cache, explicit: bool = False):
+        a, cache, weights = self.attn(self.ln1(x), pos, cache, explicit)
         x = x + a
-        return x + self.mlp(self.ln2(x)), cache
+        return x + self.mlp(self.ln2(x)), cache, weights
 
 
 class TransformerLM(LanguageModel):
@@ -89,11 +102,21 @@ class TransformerLM(LanguageModel):
         return self.tok.weight
 
     def forward(self, x, state=None):
+        logits, state, _ = self._run(x, state, explicit=False)
+        return logits, state
+
+    def attention_maps(self, x, state=None):
+        """``forward`` through the explicit attention path: (logits, state, weights), weights one
+        (B, heads, T, keys) tensor per layer, keys being the cached positions and then ``x``'s."""
+        return self._run(x, state, explicit=True)
+
+    def _run(self, x, state, explicit: bool):
         start, caches = state if state is not None else self.init_state(x.shape[0])
         pos = torch.arange(start, start + x.shape[1], device=x.device)
         h = self.drop(self.tok(x))
-        new = []
+        new, maps = [], []
         for block, cache in zip(self.blocks, caches):
-            h, cache = block(h, pos, cache)
+            h, cache, weights = block(h, pos, cache, explicit)
             new.append(cache)
-        return self.head(self.ln_f(h)), (start + x.shape[1], new)
+            maps.append(weights)
+        return self.head(self.ln_f(h)), (start + x.shape[1], new), maps

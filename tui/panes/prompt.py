@@ -212,6 +212,10 @@ class PromptPane(ReportsJobs, Vertical):
                 text = text.partition(" ")[2]  # not half a number
         return text
 
+    def conversation(self) -> str:
+        """What the model has read and written since the last /reset (the Insight views can read it)."""
+        return self._context_text(self.gen.vocab) if self.gen is not None else ""
+
     def submit(self, prompt: str) -> None:
         tag, vocab, snapshot, novelty = self.source()
         if tag is None:

@@ -42,7 +42,7 @@ from seqlm_tui.tui.messages import (
     TrainSamples,
     TrainStep,
 )
-from seqlm_tui.tui.readings import has_reading, reading
+from seqlm_tui.tui.readings import has_reading, looked_into, reading
 from seqlm_tui.tui.widgets.loss_chart import LossChart
 
 REDRAW_S = 0.4              # numbers on screen at most 2.5 times a second
@@ -207,14 +207,14 @@ class TrainPane(ReportsJobs, Vertical):
         trainer = Trainer(run, stop=worker.cancelled_event)
         trainer.pause_at, self.pause_at = self.pause_at, None
         self.trainer = trainer
-        watch, last = has_reading(run), 0.0
+        watch, last, looked = has_reading(run), 0.0, looked_into(run)
         novelty = Novelty.for_run(run) if run.vocab.boundary is not None else None
         post = self.post_message
         for e in trainer.events():
             if isinstance(e, ev.Step):
                 post(TrainStep(e, trainer.paused))
-            elif isinstance(e, ev.Eval):
-                post(TrainEval(e))
+            elif isinstance(e, ev.Eval):  # the trainer waits here: the copy is of the weights evaluated
+                post(TrainEval(e, run.snapshot_model() if looked else None))
             elif isinstance(e, ev.Health):
                 post(TrainHealth(e.health))
             elif isinstance(e, ev.Sample):

@@ -12,6 +12,7 @@ import torch
 from seqlm_tui.core import attention
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.models import registry
+from seqlm_tui.core.models.transformer import rotation
 from seqlm_tui.core.neurons import prepare
 from seqlm_tui.core.vocab import Vocab
 
@@ -43,14 +44,15 @@ def test_explicit_attention_gives_the_fast_paths_outputs_on_every_layer():
     x = ids()
     pos = torch.arange(x.shape[1])
     h = model.tok(x)
+    rot = rotation(pos, 32 // 4, h.dtype)
     for block in model.blocks:
         inp = block.ln1(h)
-        fast, fast_cache, none = block.attn(inp, pos, None)
-        slow, slow_cache, weights = block.attn(inp, pos, None, explicit=True)
+        fast, fast_cache, none = block.attn(inp, pos, rot, None)
+        slow, slow_cache, weights = block.attn(inp, pos, rot, None, explicit=True)
         assert none is None and weights.shape == (1, 4, x.shape[1], x.shape[1])
         assert torch.allclose(fast, slow, atol=1e-5)
         assert all(torch.equal(a, b) for a, b in zip(fast_cache, slow_cache))
-        h, _, _ = block(h, pos, None)  # the next layer reads what this one gives
+        h, _, _ = block(h, pos, rot, None)  # the next layer reads what this one gives
     logits, state = model(x)
     logits2, state2, maps = model.attention_maps(x)
     assert torch.allclose(logits, logits2, atol=1e-5) and state[0] == state2[0] and len(maps) == 3
@@ -109,3 +111,35 @@ def test_refusals_are_one_sentence():
     assert attention.check_head(reading, None, None) == (0, 0)
     with pytest.raises(SeqlmError, match="reads at most 256"):
         attention.read_attention(build(), VOCAB, "a" * 300)
+
+
+def test_rope_as_a_complex_product_is_the_pairwise_rotation_checkpoints_were_trained_with():
+    """The rotation is computed as a complex product (3x faster); it must stay the interleaved pairwise
+    rotation of the first version, or every saved Transformer would read its positions wrong."""
+    import math
+
+    from seqlm_tui.core.models.transformer import rope, rotation
+
+    torch.manual_seed(0)
+    x = torch.randn(3, 9, 2, 4, 16)  # (B, T, q/k, heads, D)
+    pos = torch.arange(100_000, 100_009)  # far into a long session
+    inv = 1.0 / (10000 ** (torch.arange(0, 16, 2, dtype=torch.float64) / 16))
+    ang = torch.remainder(pos.to(torch.float64).unsqueeze(1) * inv, 2 * math.pi)
+    cos, sin = ang.cos().float()[:, None, None, :], ang.sin().float()[:, None, None, :]
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    reference = torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1).flatten(-2)
+    assert torch.allclose(rope(x, rotation(pos, 16, x.dtype)), reference, atol=1e-6)
+
+
+def test_the_causal_fast_path_equals_the_masked_one_with_dropout_off():
+    from seqlm_tui.core.models.transformer import TransformerLM
+
+    torch.manual_seed(1)
+    model = TransformerLM(27, emb=32, heads=4, layers=2, block_size=8).eval()
+    x = torch.randint(0, 27, (5, 8))
+    fast, _ = model(x)  # whole window, no cache: the causal kernel
+    stepped, state = [], None
+    for i in range(8):  # one token at a time through the cache: the masked kernel
+        out, state = model(x[:, i:i + 1], state)
+        stepped.append(out)
+    assert torch.allclose(fast, torch.cat(stepped, 1), atol=1e-5)

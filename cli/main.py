@@ -15,11 +15,11 @@ from seqlm_tui.cli.stopping import SIGNALS, Interrupted, catch_signals, handled
 
 
 def _command(name: str):
-    from seqlm_tui.cli.commands import bench, compare, evaluate, generate, inspect, memory, sweep, train
+    from seqlm_tui.cli.commands import bench, compare, evaluate, generate, inspect, learn, memory, sweep, train
 
-    return {"train": train.run, "sweep": sweep.run, "generate": generate.generate, "sample": generate.sample,
-            "eval": evaluate.run, "inspect": inspect.run, "compare": compare.run, "memory": memory.run,
-            "bench": bench.run}[name]
+    return {"learn": learn.run, "train": train.run, "sweep": sweep.run, "generate": generate.generate,
+            "sample": generate.sample, "eval": evaluate.run, "inspect": inspect.run, "compare": compare.run,
+            "memory": memory.run, "bench": bench.run}[name]
 
 
 def main(argv: list[str] | None = None) -> int:

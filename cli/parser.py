@@ -7,8 +7,7 @@ import argparse
 from seqlm_tui.cli.flags import add_config_flags
 from seqlm_tui.core import __version__
 from seqlm_tui.core.checkpoint import KEEP
-
-TRAIN_ONLY = {"steps", "epochs", "eval_every", "eval_cap", "schedule", "decay_at", "warmup"}
+from seqlm_tui.core.cmdline import TRAIN_ONLY
 
 
 class Formatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -116,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--bigram", action="store_true", help="the bigram table as a shaded grid")
     i.add_argument("--row", metavar="CH", help="one row of the bigram table, most likely next character first "
                    "(a space may be given as '␣', a newline as '\\n')")
+    i.add_argument("--against-torch", action="store_true",
+                   help="the hand-written Elman RNN (or a one-layer torch RNN) against torch.nn.RNN given the same "
+                   "weights: the largest difference of their outputs on a dev batch")
     i.add_argument("--json", action="store_true", help="print the data as one JSON object")
 
     c = _sub(sub, "compare", "train one setup at several learning rates and overlay the dev curves",
@@ -138,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--lr", type=float, default=0.003, help="Adam learning rate")
     m.add_argument("--batch-size", type=int, default=64, help="sequences per minibatch")
     m.add_argument("--json", action="store_true", help="print the results as one JSON object")
+
+    le = _sub(sub, "learn", "the guided lessons: the app, opened on a lesson (your place is kept)",
+              "Open the app on the guided lessons: a lesson by number or name, or where you stand. Each step is "
+              "done in the app and checked there; progress is kept in your user state folder.")
+    le.add_argument("lesson", nargs="?", default="", help="a lesson's number or name (default: where you stand)")
+    le.add_argument("--list", action="store_true", help="list the lessons and your progress, and exit")
 
     from seqlm_tui.cli.bench.suite import ITEMS
 

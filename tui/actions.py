@@ -62,6 +62,24 @@ ACTIONS: tuple[Action, ...] = (
     Action("pane-insight", "6,f7", "show('insight')", "Insight",
            "Insight pane: embeddings, bigram table, health, run comparison, memory task",
            "Insight: look inside the model, compare runs", show=False, display="f7 6"),
+    Action("pane-learn", "7,f8", "show('learn')", "Learn", "Learn pane: the guided lessons and where you stand",
+           "Go to the lessons", show=False, display="f8 7"),
+    Action("lesson-setup", "g", "lesson_setup", "Set up",
+           "lesson: set up the step (dataset, model, settings, a prompt), fresh, in the pane where it is done",
+           "Lesson: set up this step", show=False),
+    Action("lesson-full", "G", "lesson_setup(True)", "Original",
+           "lesson: set up the original's longer run where the step offers it",
+           "Lesson: set up the original, longer run", show=False),
+    Action("lesson-next", "full_stop", "lesson_next", "Next", "lesson: the next step, once this one's check has passed",
+           "Lesson: next step", show=False, display="."),
+    Action("lesson-back", "comma", "lesson_back", "Back", "lesson: the step before", "Lesson: step back",
+           show=False, display=","),
+    Action("lesson-hint", "h", "lesson_hint", "Hint", "lesson: a hint for the step", "Lesson: hint", show=False),
+    Action("lesson-try", "t", "lesson_try", "Run it", "lesson: run the step's experiment on the current model",
+           "Lesson: run the step's experiment", show=False),
+    Action("command", "c", "command_line", "Command",
+           "the command line that does what the Setup's run does, copied (on the Learn pane: the lesson step's)",
+           "Command line for this setup (copied)", show=False),
     Action("quit", "ctrl+q", "quit", "Quit", "quit (asks first while something is running)", "Quit"),
 )
 
@@ -82,7 +100,8 @@ LOCAL_KEYS: tuple[tuple[str, str], ...] = (
 )
 
 
-KEY_NAMES = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}
+KEY_NAMES = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]", "full_stop": ".",
+             "comma": ","}
 
 
 def _untypeable(key: str) -> bool:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 
 from seqlm_tui.cli import draw
+from seqlm_tui.cli.errors import UsageError
 from seqlm_tui.cli.output import out, prose
 from seqlm_tui.core import checkpoint, insight
+from seqlm_tui.core.equivalence import elman_vs_torch
 from seqlm_tui.core.errors import SeqlmError
 
 
 def run(args) -> int:
     run_ = checkpoint.load(args.checkpoint, device="cpu")
+    if args.against_torch:
+        return against_torch(run_, args)
     model, vocab = run_.model, run_.vocab
     title = insight.model_title(model)
     want_table = args.bigram or args.row is not None
@@ -54,4 +58,17 @@ def run(args) -> int:
         prose(f"after {table.labels[i]} ({where}):")
         for line in draw.bars(row, counts):
             out(line)
+    return 0
+
+
+def against_torch(run_, args) -> int:
+    if args.embeddings or args.bigram or args.row is not None:
+        raise UsageError("--against-torch is a check of its own: give it without --embeddings, --bigram or --row.")
+    found = elman_vs_torch(run_)
+    if args.json:
+        out(json.dumps({k: v for k, v in found.items() if k != "said"}))
+    else:
+        prose(f"{run_.cfg.model.model} on {run_.cfg.data.dataset}, step {run_.step:,}, against torch.nn.RNN with the "
+              f"same weights: {found['said']} (hidden states {found['hidden_diff']:.1e}, logits "
+              f"{found['logits_diff']:.1e}).")
     return 0

@@ -45,7 +45,10 @@ def matches(cfg: RunConfig | None, config: dict) -> bool:
 
 
 def describe(config: dict) -> str:
-    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in config.items()) or "a model"
+    def value(v) -> str:
+        return ("on" if v else "off") if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
+
+    return ", ".join(f"{k.replace('_', ' ')} {value(v)}" for k, v in config.items()) or "a model"
 
 
 def _num(v: float | None, spec: str = ".3f") -> str:
@@ -75,7 +78,7 @@ def trained(facts: Facts, config: dict | None = None, min_steps: int = 1, max_de
     config = config or {}
     t = _latest(facts, config)
     if t is None:
-        return _not_yet(facts, f"train {describe(config)} (s on the Train pane)")
+        return _not_yet(facts, f"s on the Train pane trains it ({describe(config)})")
     parts = [f"{t.step:,} steps"]
     if min_first is not None or max_first is not None:
         parts.append(f"first loss {_num(t.first_loss, '.2f')}")

@@ -10,6 +10,9 @@ of issue 24 has the numbers).
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from seqlm_tui.core.lessons import Progress, load_all
@@ -19,6 +22,8 @@ from seqlm_tui.tui.widgets.lesson_strip import LessonStrip
 from tests.tui.conftest import counting, go, press, screen_text, started, type_text, until
 
 LESSONS = load_all()
+FULL = os.environ.get("SEQLM_LESSONS_WALK_FULL", "") not in ("", "0")
+WAIT = 3600 if FULL else 120  # the real trainings take minutes on a busy machine
 # What the learner types beyond what g puts in the prompt box (the step asks for a number of their own).
 TYPED = {("counting", 2): ["42"]}
 VIEW_KEYS = {"embeddings": 0, "bigram": 1}  # ] presses from the Insight pane's first view
@@ -49,7 +54,7 @@ async def act(app, pilot, lesson, index, step) -> None:
         await go(pilot, "f3")
         ended = app.train.ended
         await press(pilot, "s")
-        await until(pilot, lambda: app.train.ended > ended and app.train.state == "idle", "training to end")
+        await until(pilot, lambda: app.train.ended > ended and app.train.state == "idle", "training to end", WAIT)
     elif check in ("counts_on", "answered", "recalls"):
         await go(pilot, "f5")
         lines = [app.query_one("#prompt-input").value] if step.setup.get("prompt") else []
@@ -74,27 +79,34 @@ async def act(app, pilot, lesson, index, step) -> None:
         await go(pilot, "f4")
         await press(pilot, "w")
         await until(pilot, lambda: app.sweep_pane.running, "the sweep to start")
-        await until(pilot, lambda: not app.sweep_pane.running, "the sweep to end")
+        await until(pilot, lambda: not app.sweep_pane.running, "the sweep to end", WAIT)
     elif check == "memory_compared":
         await press(pilot, "m")
         await until(pilot, lambda: app.insight.comparing, "the memory task to start")
-        await until(pilot, lambda: not app.insight.comparing, "the memory task to end")
+        await until(pilot, lambda: not app.insight.comparing, "the memory task to end", WAIT)
     elif check == "result":
         await press(pilot, "t")
     else:
         raise AssertionError(f"no action for the check {check}: teach this test how a learner passes it")
 
 
+
+
 @pytest.mark.parametrize("lesson", LESSONS, ids=[x.id for x in LESSONS])
 async def test_each_lesson_walked_first_step_to_last_at_80x24(lesson, monkeypatch):
-    monkeypatch.setenv("SEQLM_LESSONS_QUICK", "1")
+    """With SEQLM_LESSONS_WALK_FULL=1 the walk takes the real trainings and bounds (minutes per lesson) and
+    prints each step's time and what its check saw: run with -s, not in CI."""
+    if not FULL:
+        monkeypatch.setenv("SEQLM_LESSONS_QUICK", "1")
     app = SeqlmApp(counting(), lesson=str(lesson.number))
     async with app.run_test(size=(80, 24)) as pilot:
         await started(app, pilot)
         await until(pilot, lambda: app.lessons.lesson is lesson or app.lessons.lesson is not None, "the lesson")
         assert app.lessons.lesson.id == lesson.id and app.active_pane == "learn"
         app.prompt.length = 4  # continuations of a few tokens: the checks read their first ones
+        t0 = time.monotonic()
         for index, step in enumerate(lesson.steps):
+            began = time.monotonic()
             assert app.lessons.index == index
             if step.setup:
                 await press(pilot, "g")
@@ -108,14 +120,18 @@ async def test_each_lesson_walked_first_step_to_last_at_80x24(lesson, monkeypatc
             v = verdict(app)
             assert not v.passed, f"{lesson.id} step {index + 1} passed before the learner acted: {v.said}"
             await act(app, pilot, lesson, index, step)
-            await until(pilot, lambda: verdict(app).passed, f"{lesson.id} step {index + 1} to pass")
+            await until(pilot, lambda: verdict(app).passed, f"{lesson.id} step {index + 1} to pass", WAIT)
             await goal_in_view(app, pilot, step)
+            if FULL:
+                print(f"{lesson.number}.{index + 1} {time.monotonic() - began:6.1f} s  {app.lessons.verdict.said}")
             assert "✓ passed" in str(strip(app).render()) or app.active_pane == "learn"
             if app.active_pane == "prompt":  # "." would be typed into the prompt: the strip says F8 first
                 assert "F8, then ." in str(strip(app).render())
                 await go(pilot, "f8")
             await press(pilot, "full_stop")
             await until(pilot, lambda index=index: app.lessons.index == index + 1, "the next step")
+        if FULL:
+            print(f"lesson {lesson.number}: {time.monotonic() - t0:.0f} s")
         assert app.lessons.step is None  # the summary
         await go(pilot, "f8")
         assert lesson.summary[:40] in " ".join(screen_text(app).split())
@@ -139,6 +155,22 @@ async def test_next_is_refused_until_the_check_passes_and_learn_resumes_where_yo
         await until(pilot, lambda: strip(app).display)
         assert lesson.steps[1].goal[:25] in screen_text(app)
         await press(pilot, "escape")
+
+
+async def test_capital_g_sets_up_the_originals_long_run():
+    lesson = LESSONS[3]
+    step = lesson.steps[2]
+    assert step.full
+    Progress(current=lesson.id, at={lesson.id: 2}).save()
+    app = SeqlmApp(counting(), lesson="")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await until(pilot, lambda: app.lessons.step is not None and app.lessons.step.goal == step.goal, "the step")
+        await press(pilot, "g")
+        await until(pilot, lambda: app.setup.read()[0].train.steps == 30_000, "the short run in Setup")
+        await press(pilot, "G")
+        await until(pilot, lambda: app.setup.read()[0].train.steps == 200_000, "the original's run in Setup")
+        assert app.setup.read()[0] == step.config(full=True)
 
 
 async def test_the_command_line_of_the_setups_run_is_shown_and_copied(monkeypatch):

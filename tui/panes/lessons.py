@@ -174,7 +174,10 @@ class LessonsPane(ReportsJobs, Vertical):
 
     def action_show_list(self) -> None:
         self.query_one(ContentSwitcher).current = "lesson-list-box"
-        self.app.set_focus(self.query_one(OptionList))
+        options = self.query_one(OptionList)
+        if self.lesson is not None:  # Enter goes back into the lesson left
+            options.highlighted = self.lessons.index(self.lesson)
+        self.app.set_focus(options)
 
     def next_step(self) -> None:
         lesson = self.lesson
@@ -188,7 +191,7 @@ class LessonsPane(ReportsJobs, Vertical):
             else:
                 self.app.notify("that was the last lesson.")
             return
-        if self.verdict is None or not self.verdict.passed:
+        if (self.verdict is None or not self.verdict.passed) and self.index not in self.progress.passed_in(lesson):
             said = self.verdict.said if self.verdict else "the check has not run yet"
             self.app.notify(f"not yet: {said.removeprefix('not yet: ')}")
             return
@@ -292,14 +295,15 @@ class LessonsPane(ReportsJobs, Vertical):
         t.append(f"   step {min(self.index + 1, n)} of {n}\n" if self.index < n else "   done\n")
         if lesson.about and self.index == 0:
             t.append(lesson.about + "\n")
+        steps = Text("\n")
         for i, s in enumerate(lesson.steps):
             mark = "▶" if i == self.index else "✓" if i in passed else "·"
-            t.append(f"{mark} {i + 1} {s.goal}\n", style="bold" if i == self.index else "")
+            steps.append(f"{mark} {i + 1} {s.goal}\n", style="bold" if i == self.index else "")
         step = self.step
         if step is None:
-            t.append("\nDone. ", style="bold")
-            t.append(lesson.summary + "\n. opens the next lesson; Escape lists them all.")
-            self.query_one("#lesson-text", Static).update(t)
+            t.append("Done. ", style="bold")
+            t.append(lesson.summary + "\n. opens the next lesson; Escape lists them all.\n")
+            self.query_one("#lesson-text", Static).update(t + steps)
             return
         v = self.verdict or Verdict(False, "checking...")
         rows = Table.grid(padding=(0, 1))
@@ -325,7 +329,7 @@ class LessonsPane(ReportsJobs, Vertical):
             row("Hint", step.hint)
         if step.back:
             row("Stuck", step.back)
-        self.query_one("#lesson-text", Static).update(Group(t, rows))
+        self.query_one("#lesson-text", Static).update(Group(t, rows, steps))  # the step first: it is read first
 
     def step_command(self) -> str:
         step = self.step

@@ -56,7 +56,8 @@ def _num(v: float | None, spec: str = ".3f") -> str:
 
 
 def _ppl(loss: float | None) -> str:
-    return _num(math.exp(min(loss, 50)) if loss is not None else None, ".2f")
+    ppl = math.exp(min(loss, 50)) if loss is not None else None
+    return _num(ppl, ".2f" if ppl is not None and ppl < 1000 else ".2g")
 
 
 def _latest(facts: Facts, config: dict, diverged: bool | None = False) -> Training | None:

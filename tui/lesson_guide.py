@@ -9,11 +9,14 @@ in the order it was seen, so that a step's check can ask for what happened since
 
 from __future__ import annotations
 
+import asyncio
+
 from textual.css.query import NoMatches
 from textual.widgets import Input
 
 from seqlm_tui.core.lesson_facts import Exchange, Facts, MemoryRow, Result, SweepResult, Training
 from seqlm_tui.core.lessons import Step
+from seqlm_tui.tui.jobs import is_running
 
 
 class Guide:
@@ -100,7 +103,14 @@ class Guide:
                 return "stop training (x) first: setting up replaces the current run."
             await app.setup.load_config(cfg)
             if extras.get("fresh", True):
+                serial = app.train.serial
                 app.train.new_run(cfg, note="")
+                # Until it is in: an s pressed right after g would train the old run, and the fresh one,
+                # adopted a moment later, would replace it on screen while it trains.
+                for _ in range(1500):
+                    if app.train.serial > serial or not is_running(app, "build"):
+                        break
+                    await asyncio.sleep(0.02)
             done.append(f"{cfg.model.model} on {cfg.data.dataset} in Setup"
                         + (", a fresh model in Train" if extras.get("fresh", True) else ""))
         for box, value in _fields(extras).items():

@@ -256,12 +256,13 @@ class LessonsPane(ReportsJobs, Vertical):
                 self.render_lesson()
         self.show_strip()
 
-    def keys_now(self) -> str:
+    def keys_now(self, pane: str = "") -> str:
+        """What to press now, said in the strip (``pane``: the pane in view) or in the Learn pane."""
         step = self.step
         if step is None:
             return ". next lesson · F8 summary"
         if self.verdict is not None and self.verdict.passed:
-            return "F8, then . for the next step" if self.app.active_pane == "prompt" else ". next step · F8 why"
+            return "F8, then . for the next step" if pane == "prompt" else ". next step · F8 why"
         keys = ["g set up"] if step.setup else []
         if step.experiment:
             keys.append("t run it")
@@ -278,11 +279,12 @@ class LessonsPane(ReportsJobs, Vertical):
             return
         step = self.step
         where = f"Lesson {lesson.number} {min(self.index + 1, len(lesson.steps))}/{len(lesson.steps)}"
+        keys = self.keys_now(self.app.active_pane)
         if step is None:
-            strip.show_step(where, f"done: {lesson.title}", True, "every step passed", self.keys_now())
+            strip.show_step(where, f"done: {lesson.title}", True, "every step passed", keys)
             return
         v = self.verdict or Verdict(False, "checking...")
-        strip.show_step(where, step.goal, v.passed, v.said, self.keys_now())
+        strip.show_step(where, step.goal, v.passed, v.said, keys)
 
     def render_lesson(self) -> None:
         lesson = self.lesson

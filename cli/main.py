@@ -13,30 +13,25 @@ from __future__ import annotations
 import os
 import sys
 
+from seqlm_tui.cli.opening import OpenApp
 from seqlm_tui.cli.stopping import SIGNALS, Interrupted, catch_signals, handled
 
-COMMANDS = "train, sweep, generate, sample, eval, inspect, compare, memory, bench"
+COMMANDS = "train, sweep, generate, sample, eval, inspect, compare, memory, bench, serve, learn"
 
 
 def _command(name: str):
-    from seqlm_tui.cli.commands import bench, compare, evaluate, generate, inspect, memory, serve, sweep, train
+    from seqlm_tui.cli.commands import bench, compare, evaluate, generate, inspect, learn, memory, serve, sweep, train
 
-    return {"train": train.run, "sweep": sweep.run, "generate": generate.generate, "sample": generate.sample,
-            "eval": evaluate.run, "inspect": inspect.run, "compare": compare.run, "memory": memory.run,
-            "bench": bench.run, "serve": serve.run}[name]
-
-
-APP = -1  # what ``_main`` returns when the command line asks for the app (its start in _START)
-_START: list = []
+    return {"learn": learn.run, "train": train.run, "sweep": sweep.run, "generate": generate.generate,
+            "sample": generate.sample, "eval": evaluate.run, "inspect": inspect.run, "compare": compare.run,
+            "memory": memory.run, "bench": bench.run, "serve": serve.run}[name]
 
 
-def _wants_app(flags) -> int:
-    """The app's starting setup, checked here (a bad flag is a sentence); the app itself starts once the
-    command's output guard is off (Textual owns the terminal)."""
+def _wants_app(flags) -> OpenApp:
+    """The app's starting setup, checked here (a bad flag is a sentence)."""
     from seqlm_tui.cli.flags import app_start_config
 
-    _START[:] = [app_start_config(flags), getattr(flags, "checkpoint_dir", None)]
-    return APP
+    return OpenApp(app_start_config(flags), checkpoint_dir=getattr(flags, "checkpoint_dir", None))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,8 +42,8 @@ def main(argv: list[str] | None = None) -> int:
             code = _main(argv)
             if stdout.lost is not None and not stdout.reported:
                 _say(f"standard output was lost ({stdout.lost}); what came after it was not shown.")
-                code = code or 1
-        return _app(*_START) if code == APP else code
+                code = code if isinstance(code, OpenApp) else code or 1
+        return _app(code) if isinstance(code, OpenApp) else code
 
 
 def _say(text: str) -> None:
@@ -58,7 +53,7 @@ def _say(text: str) -> None:
         pass
 
 
-def _app(cfg=None, checkpoint_dir: str | None = None) -> int:
+def _app(start: OpenApp) -> int:
     """The app draws on the terminal it reads keys from; with none (a cron job, CI, ``< /dev/null``) it
     would wait for ever, so it is refused. The web driver of ``seqlm-tui serve`` brings its own."""
     if not os.environ.get("TEXTUAL_DRIVER") and not (_tty(sys.stdin) and _tty(sys.__stderr__)):
@@ -68,12 +63,12 @@ def _app(cfg=None, checkpoint_dir: str | None = None) -> int:
         if not _tty(sys.__stderr__) and _tty(sys.stdout):  # stderr sent away: the one who typed it still hears
             print(f"seqlm-tui: {line}", flush=True)
         return 2
-    if checkpoint_dir:
-        os.environ["SEQLM_CHECKPOINT_DIR"] = checkpoint_dir  # where the app looks for its folder
+    if start.checkpoint_dir:
+        os.environ["SEQLM_CHECKPOINT_DIR"] = start.checkpoint_dir  # where the app looks for its folder
     try:
         from seqlm_tui.tui.app import run_app
 
-        return run_app(cfg)
+        return run_app(start.cfg, lesson=start.lesson)
     except (Interrupted, KeyboardInterrupt) as err:
         return _interrupted(err)
 
@@ -98,7 +93,7 @@ def _interrupted(err: BaseException) -> int:
     return 128 + int(signum)
 
 
-def _main(argv: list[str]) -> int:
+def _main(argv: list[str]) -> int | OpenApp:
     from seqlm_tui.cli.errors import UsageError
     from seqlm_tui.core.errors import SeqlmError, out_of_memory
 

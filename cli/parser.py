@@ -7,9 +7,8 @@ import argparse
 from seqlm_tui.cli.flags import APP, add_config_flags
 from seqlm_tui.core import __version__
 from seqlm_tui.core.checkpoint import KEEP
+from seqlm_tui.core.cmdline import TRAIN_ONLY
 from seqlm_tui.core.features import FEATURES
-
-TRAIN_ONLY = {"steps", "epochs", "eval_every", "eval_cap", "schedule", "decay_at", "warmup"}
 
 
 class Formatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -160,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--head", type=int, metavar="H", help="which head, from 1 (--attention, default 1)")
     i.add_argument("--guesses", action="store_true",
                    help="the model's five likeliest next characters under each character (--neurons)")
+    i.add_argument("--against-torch", action="store_true",
+                   help="the hand-written Elman RNN (or a one-layer torch RNN) against torch.nn.RNN given the same "
+                   "weights: the largest difference of their outputs on a dev batch")
     i.add_argument("--json", action="store_true", help="print the data as one JSON object")
 
     c = _sub(sub, "compare", "train one setup at several learning rates and overlay the dev curves",
@@ -184,6 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--json", action="store_true", help="print the results as one JSON object")
 
     _serve(sub)
+    le = _sub(sub, "learn", "the guided lessons: the app, opened on a lesson (your place is kept)",
+              "Open the app on the guided lessons: a lesson by number or name, or where you stand. Each step is "
+              "done in the app and checked there; progress is kept in your user state folder.")
+    le.add_argument("lesson", nargs="?", default="", help="a lesson's number or name (default: where you stand)")
+    le.add_argument("--list", action="store_true", help="list the lessons and your progress, and exit")
 
     from seqlm_tui.cli.bench.suite import ITEMS
 

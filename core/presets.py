@@ -21,9 +21,10 @@ PRESETS: dict[str, tuple[str, dict]] = {
          "model": {"model": "elman", "hidden": 32, "one_hot": True},
          "train": {"optimizer": "adam", "lr": 0.004, "steps": 2400, "eval_every": 200}}),
     "names-mlp-seed": (
-        "the seed's MLP on names: block 3, emb 10, hidden 200, batch 32, SGD 0.1 then 0.01, 200k steps",
+        "the seed's MLP on names: block 3, emb 10, hidden 200, batch 32, every weight from randn, SGD 0.1 then "
+        "0.01, 200k steps",
         {"data": {"dataset": "names", "batch_size": 32},
-         "model": {"model": "mlp", "block_size": 3, "emb": 10, "hidden": 200},
+         "model": {"model": "mlp", "block_size": 3, "emb": 10, "hidden": 200, "init": "randn"},
          "train": {"optimizer": "sgd", "lr": 0.1, "schedule": "step", "steps": 200_000,
                    "eval_every": 10_000}}),
     "names-fast": (

@@ -250,6 +250,9 @@ class Trainer:
         rate_t, rate_tokens, tok_per_s = t0, 0, 0.0
         last_lr, last_emit = None, 0.0
         constant_lr = t.schedule == "constant"
+        # The same minibatch at every step, from a fresh state: a model that can learn drives its loss on it
+        # near zero (makemore's first check); the dev loss, on unseen data, climbs meanwhile.
+        one_batch = (*batcher.next()[:2], True) if t.overfit_batch else None
         model.train()
         for step in range(run.step, total):
             if self._stop.is_set():
@@ -265,7 +268,7 @@ class Trainer:
                 if self._stop.is_set():
                     break
                 yield ev.Resumed(step)
-            x, y, fresh = batcher.next()
+            x, y, fresh = one_batch or batcher.next()
             lr = t.lr if constant_lr else lr_at(t, step, total)
             with self.lock:
                 if lr != last_lr:
@@ -303,6 +306,8 @@ class Trainer:
                 self.pause_at = None
                 self.pause()  # this step is reported (a pause is), the next one waits
             if smooth is None:
+                if run.step == 1:
+                    run.metrics["first_loss"] = value  # the init's verdict (history averages long runs)
                 ceiling = 10 * max(value, math.log(model.vocab_size))
             smooth = value if smooth is None else SMOOTHING * smooth + (1 - SMOOTHING) * value
             run.history.train.add(run.step, value)

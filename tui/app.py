@@ -22,6 +22,7 @@ from seqlm_tui.core.novelty import Novelty
 from seqlm_tui.core.presets import config_for
 from seqlm_tui.tui import actions, focus, jobs, quitting, session
 from seqlm_tui.tui.commands import SeqlmCommands
+from seqlm_tui.tui.lesson_hooks import LessonActions
 from seqlm_tui.tui.lifeline import Lifeline
 from seqlm_tui.tui.messages import (
     CheckpointLoaded,
@@ -36,6 +37,7 @@ from seqlm_tui.tui.messages import (
 )
 from seqlm_tui.tui.panes.checkpoints import CheckpointsPane
 from seqlm_tui.tui.panes.insight import InsightPane
+from seqlm_tui.tui.panes.lessons import LessonsPane
 from seqlm_tui.tui.panes.prompt import PromptPane
 from seqlm_tui.tui.panes.setup import SetupPane
 from seqlm_tui.tui.panes.sweep import SweepPane
@@ -43,24 +45,27 @@ from seqlm_tui.tui.panes.train import TrainPane
 from seqlm_tui.tui.screens.help import HelpScreen
 from seqlm_tui.tui.screens.save import SaveScreen
 from seqlm_tui.tui.threads import leave_a_core_to_the_ui
+from seqlm_tui.tui.widgets.lesson_strip import LessonStrip
 from seqlm_tui.tui.widgets.message_bar import MessageBar
 from seqlm_tui.tui.widgets.pane_tabs import PaneTabs
 
 DEFAULT_PRESET = "counting-watch"  # no download, and seconds of visible progress
 PANES = (("setup", "Setup", "F2"), ("train", "Train", "F3"), ("sweep", "Sweep", "F4"), ("prompt", "Prompt", "F5"),
-         ("checkpoints", "Checkpoints", "F6"), ("insight", "Insight", "F7"))
-WIDE = 72  # columns from which the tab labels name their F-keys and the footer shows the palette hint
+         ("checkpoints", "Checkpoints", "F6"), ("insight", "Insight", "F7"), ("learn", "Learn", "F8"))
+WIDE = 80  # columns from which the tab labels name their F-keys (seven tabs: 79) and the footer shows the palette hint
 
 
-class SeqlmApp(App):
+class SeqlmApp(LessonActions, App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # also for a subclass defined elsewhere
     TITLE = "seqlm-tui"
     COMMANDS = App.COMMANDS | {SeqlmCommands}
     BINDINGS = actions.bindings()
 
-    def __init__(self, cfg: RunConfig | None = None) -> None:
+    def __init__(self, cfg: RunConfig | None = None, lesson: str | None = None) -> None:
+        """``lesson``: open the Learn pane on it once the lessons are read ("": where the learner stands)."""
         super().__init__()
         self.start_cfg = cfg or config_for(DEFAULT_PRESET)
+        self.start_lesson = lesson
         self.panes_in = False  # every pane is mounted (see compose)
         self.early_actions: list[tuple] = []  # keys pressed before that, run once it is so
         self.quit_after_save = False
@@ -78,13 +83,16 @@ class SeqlmApp(App):
         self.prompt = PromptPane(self.model_source, id="prompt-pane")
         self.checkpoints = CheckpointsPane(id="checkpoints-pane")
         self.insight = InsightPane(id="insight-pane")
-        self._lazy = (self.sweep_pane, self.prompt, self.checkpoints, self.insight)
+        self.lessons = LessonsPane(self.start_lesson, id="lessons-pane")
+        self._lazy = (self.sweep_pane, self.prompt, self.checkpoints, self.insight, self.lessons)
         panes = {"setup": self.setup, "train": self.train, "sweep": Lazy(self.sweep_pane),
-                 "prompt": Lazy(self.prompt), "checkpoints": Lazy(self.checkpoints), "insight": Lazy(self.insight)}
+                 "prompt": Lazy(self.prompt), "checkpoints": Lazy(self.checkpoints), "insight": Lazy(self.insight),
+                 "learn": Lazy(self.lessons)}
         with PaneTabs(initial="train", id="tabs"):
             for pid, name, key in PANES:
                 with TabPane(f"{name} {key}", id=pid):
                     yield panes[pid]
+        yield LessonStrip(id="lesson-strip")  # the lesson's goal and check, seen from every pane
         self.messages = MessageBar(id="messages")  # kept: a dialog on top must not make it unreachable
         yield self.messages
         yield Footer(compact=True)
@@ -390,9 +398,9 @@ class SeqlmApp(App):
             focus.follow(self, event.pane)
 
 
-def run_app(cfg: RunConfig | None = None) -> int:
+def run_app(cfg: RunConfig | None = None, lesson: str | None = None) -> int:
     session.watch_parent()
-    app = SeqlmApp(cfg)
+    app = SeqlmApp(cfg, lesson=lesson)
     lifeline = Lifeline(app)
     lifeline.install()
     app.run()

@@ -17,7 +17,8 @@ NAMES = {
     "memory": "the memory task", "generate": "the continuation", "summary": "the Setup summary",
     "save": "saving", "load": "loading the checkpoint", "browse": "reading the checkpoint folder",
     "reading": "reading the model", "neurons": "the neuron view", "attention": "the attention view",
-    "warm-up": "warming up",
+    "warm-up": "warming up", "lessons": "reading the lessons", "lesson": "the lesson's experiment",
+    "lesson-save": "saving the lesson progress",
 }
 LONG = ("train", "sweep", "compare", "memory")  # what x stops and quitting asks about
 ACTIVE = (WorkerState.PENDING, WorkerState.RUNNING)

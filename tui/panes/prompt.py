@@ -17,6 +17,7 @@ from textual.worker import WorkerState, get_current_worker
 
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.generate import TINY_TEMPERATURE, Generator, Sampling, render
+from seqlm_tui.core.lesson_facts import Exchange
 from seqlm_tui.core.novelty import NEW
 from seqlm_tui.core.textsafe import printable
 from seqlm_tui.tui.jobs import ReportsJobs
@@ -70,6 +71,7 @@ class PromptPane(ReportsJobs, Vertical):
         self.novelty, self.novelty_of = None, None
         self.item = ""  # the item (a name) being written, prompt and continuation, for where it comes from
         self.context: list[str] = []  # what the generator has seen since the last reset, to replay it
+        self.exchanges: list[Exchange] = []  # each prompt and its answer, newest last (the lessons check them)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="prompt-body"):
@@ -223,6 +225,8 @@ class PromptPane(ReportsJobs, Vertical):
             return
         self.transcript.begin(prompt)
         self.updates = 0
+        fresh = not self.context or (self.ended_item and vocab.boundary is not None)
+        self.exchanges = [*self.exchanges[-99:], Exchange(prompt, fresh=fresh, serial=tag[0], step=tag[1])]
         self.stream(tag, vocab, snapshot, novelty, prompt)
 
     @work(thread=True, group="generate", exit_on_error=False)
@@ -284,6 +288,7 @@ class PromptPane(ReportsJobs, Vertical):
         msg.stop()
         if msg.text:
             self.transcript.append(msg.text)
+            self.exchanges[-1].answer += msg.text
             self.context.append(msg.text.strip() if self._sep(self.gen.vocab) else msg.text)
             self.updates += 1  # each token is its own update of the transcript: the continuation grows
             if len(self.context) > 2 * MAX_CONTEXT:
@@ -295,6 +300,8 @@ class PromptPane(ReportsJobs, Vertical):
         msg.stop()
         self.answered += 1
         self.transcript.end()
+        if self.exchanges:
+            self.exchanges[-1].done = True
         if msg.boundary:
             self.ended_item = True
         if msg.error:

@@ -63,6 +63,12 @@ class AttentionReading:
         gap = (torch.arange(n).unsqueeze(1) - torch.arange(n).unsqueeze(0)).clamp(min=0).float()
         return float((self.matrix(layer, head) * gap).sum(1).mean())
 
+    def apart(self, layer: int, head: int) -> float:
+        """How differently the head spreads its weight from its layer's average (the grid beside it): half the
+        summed |difference| of each row (total variation: 0 the same, 1 nothing in common), over the queries."""
+        diff = self.matrix(layer, head) - self.matrix(layer, None)
+        return float(diff.abs().sum(1).mean() / 2)
+
     def grid(self, layer: int, head: int | None, start: int, end: int) -> list[list[int]]:
         """Rows ``start..end-1`` (queries) by the same columns (keys): a shade level 0..4 for each cell the
         query may look at, ``MASKED`` for the others."""

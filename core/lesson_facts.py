@@ -1,7 +1,8 @@
 """What a lesson's checks look at: the state of a front end, gathered into plain records.
 
 The app fills a ``Facts`` from its panes a few times a second (the Train pane's run, what the Prompt pane was
-asked and answered, the sweep, the memory task, the Insight view shown); the checks (core/lesson_checks.py)
+asked and answered, the sweep, the memory task, the Insight view shown and what the neuron and attention
+views showed); the checks (core/lesson_checks.py)
 are pure functions of it. Every record carries ``seq``, the order in which the front end saw it, so that a
 check can insist on work done since its step began (``Facts.since``): a check must fail before the learner
 acts, and a run trained two steps ago is not this step's action.
@@ -71,6 +72,16 @@ class Result:
 
 
 @dataclass
+class Look:
+    """What an Insight view that reports itself (neurons, attention) showed, each time that changed: the
+    view's ``lesson_facts()``: so a check can ask what was looked at during its step, after the learner
+    has gone on to another pane."""
+    view: str
+    facts: dict
+    seq: int = 0
+
+
+@dataclass
 class Facts:
     pane: str = ""                        # the pane in view
     setup: RunConfig | None = None        # the Setup form's configuration (None while it is invalid)
@@ -85,7 +96,12 @@ class Facts:
     sweeps: list[SweepResult] = field(default_factory=list)
     memory: list[MemoryRow] = field(default_factory=list)
     results: list[Result] = field(default_factory=list)
+    looks: list[Look] = field(default_factory=list)
 
     def new(self, records: list) -> list:
         """The records of this step, oldest first."""
         return [r for r in records if r.seq >= self.since]
+
+    def looked(self, view: str) -> list[dict]:
+        """What the Insight view ``view`` showed during this step (its ``lesson_facts()``), oldest first."""
+        return [x.facts for x in self.new(self.looks) if x.view == view]

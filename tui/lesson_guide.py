@@ -14,7 +14,7 @@ import asyncio
 from textual.css.query import NoMatches
 from textual.widgets import Input
 
-from seqlm_tui.core.lesson_facts import Exchange, Facts, MemoryRow, Result, SweepResult, Training
+from seqlm_tui.core.lesson_facts import Exchange, Facts, Look, MemoryRow, Result, SweepResult, Training
 from seqlm_tui.core.lessons import Step
 from seqlm_tui.tui.jobs import is_running
 
@@ -30,6 +30,7 @@ class Guide:
         self._seen_memory: set[int] = set()
         self._seen_sweep: int | None = None
         self._exchanges: list[Exchange] = []
+        self.looks: list[Look] = []
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -56,7 +57,7 @@ class Guide:
     # -- what is read from the panes ------------------------------------------------------------------
     def facts(self, since: int) -> Facts:
         app = self.app
-        self._poll()
+        self.poll()
         insight = app.insight
         view, view_facts = "", {}
         if insight.is_mounted:
@@ -70,9 +71,11 @@ class Guide:
         return Facts(pane=app.active_pane, run=app.train.run, serial=app.train.serial, training=app.train.busy,
                      view=view, view_facts=view_facts, since=since, trainings=list(self.trainings),
                      exchanges=list(self._exchanges), sweeps=list(self.sweeps), memory=list(self.memory),
-                     results=list(self.results))
+                     results=list(self.results), looks=list(self.looks))
 
-    def _poll(self) -> None:
+    def poll(self) -> None:
+        """Number what is new in the panes (the Learn pane also calls it just before a step begins, so that
+        what happened before is not counted as the new step's)."""
         app = self.app
         exchanges = getattr(app.prompt, "exchanges", [])
         for e in exchanges:
@@ -90,6 +93,12 @@ class Guide:
                     self._seen_memory.add(id(r))
                     self.memory.append(MemoryRow(r.model, r.length, r.accuracy, self.next_seq()))
             del self.memory[:-100]
+            for view in getattr(app.insight, "looks", {}).values():  # each change of the neuron/attention views
+                for look in view.looked:
+                    if not look.seq:
+                        look.seq = self.next_seq()
+                        self.looks.append(look)
+            del self.looks[:-200]
 
     # -- the setup key --------------------------------------------------------------------------------
     async def set_up(self, step: Step, full: bool = False) -> str:

@@ -89,6 +89,18 @@ def test_rows_are_distributions_that_are_causal_and_zero_outside_the_window():
     assert 0 < reading.reach(0, 0) < 8
 
 
+def test_how_far_a_head_is_from_its_layers_average():
+    """Total variation between a head's rows and the average's: 0 when the heads agree, 1/2 for two heads
+    that look at disjoint keys (each is half its mass from their average)."""
+    eye, first = torch.eye(3), torch.zeros(3, 3)
+    first[:, 0] = 1.0
+    reading = attention.AttentionReading(list("abc"), torch.stack([torch.stack([eye, eye]), torch.stack([eye, first])]),
+                                         8, "planted")
+    assert reading.apart(0, 0) == reading.apart(0, 1) == 0.0
+    # rows 1 and 2 disjoint (itself against the first key), row 0 the same: (0 + 1/2 + 1/2) / 3
+    assert reading.apart(1, 0) == pytest.approx(1 / 3) and reading.apart(1, 1) == pytest.approx(1 / 3)
+
+
 def test_reading_does_not_change_the_model():
     model = build(dropout=0.2).train()
     before = {k: v.clone() for k, v in model.state_dict().items()}

@@ -14,15 +14,15 @@ from seqlm_tui.core import cmdline, presets
 from seqlm_tui.core.config import SECTIONS
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.lesson_checks import CHECKS
-from seqlm_tui.core.lesson_facts import Exchange, Facts, MemoryRow, Result, SweepResult, Training
+from seqlm_tui.core.lesson_facts import Exchange, Facts, Look, MemoryRow, Result, SweepResult, Training
 from seqlm_tui.core.lessons import Progress, find, load_all, parse
 from seqlm_tui.core.rules import used
 
 LESSONS = load_all()
 
 
-def test_the_six_lessons_are_there_in_order_each_step_complete():
-    assert [x.number for x in LESSONS] == [1, 2, 3, 4, 5, 6]
+def test_the_seven_lessons_are_there_in_order_each_step_complete():
+    assert [x.number for x in LESSONS] == [1, 2, 3, 4, 5, 6, 7]
     for lesson in LESSONS:
         assert lesson.summary and lesson.about
         for step in lesson.steps:
@@ -97,6 +97,20 @@ def run_like(model="elman", dataset="counting", step=600, seq=5, **train):
                     tokens_per_s=1000.0, seq=seq)
 
 
+def unit(seq=5, **over) -> Look:
+    """What Insight/Neurons showed: a unit found by f on a model trained 1,370 steps, r risen from +0.10."""
+    return Look("neurons", {"model": "lstm", "state": "h", "layer": 1, "unit": 130, "feature": "word-position",
+                            "score": 0.75, "step": 1370, "first": 0.10, "first_step": 0, "found_by": "find",
+                            "found_step": 1370, "source": "dev", "training": False, **over}, seq)
+
+
+def head(layer=1, head=1, seq=5, **over) -> Look:
+    return Look("attention", {"model": "transformer", "layer": layer, "head": head, "source": "dev",
+                              "text": ".emma.olivia.ava.isabella.sophia.charlotte.mia", "length": 47, "window": 32,
+                              "step": 1000, "reach": 9.5 + head / 10, "apart": 0.3, "training": False, **over}, seq)
+
+
+FOUR_HEADS = [head(1, 1, 5), head(1, 2, 6), head(1, 3, 7), head(2, 1, 8)]
 # For each check: arguments, and the facts after the learner acted. Before, nothing was done: Facts(since=5).
 DONE = {
     "trained": ({"config": {"model": "elman"}, "max_dev": 0.3}, Facts(since=5, trainings=[run_like()])),
@@ -119,13 +133,18 @@ DONE = {
                Facts(since=5, serial=2, results=[Result("elman_vs_torch", 2, {"max_diff": 1e-7, "said": "1e-07"}, 5)])),
     "view_shows": ({"view": "neurons", "at_least": {"score": 0.5}},
                    Facts(since=5, pane="insight", view="neurons", view_facts={"unit": 3, "score": 0.7})),
+    "unit_found": ({"feature": "word-position", "min_step": 1370, "min_r": 0.7, "min_rise": 0.3},
+                   Facts(since=5, looks=[unit()])),
+    "heads_seen": ({"min_heads": 4, "min_length": 33, "min_step": 1000, "min_apart": 0.25},
+                   Facts(since=5, looks=FOUR_HEADS)),
 }
 
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
 def test_every_check_fails_before_the_learner_acts_and_passes_after(name):
     args, after = DONE[name]  # a check without a case here fails this test: add one
-    before = Facts(since=5, trainings=[run_like(seq=4)], exchanges=[Exchange("7 8 9 10", " 11", done=True, seq=4)])
+    before = Facts(since=5, trainings=[run_like(seq=4)], exchanges=[Exchange("7 8 9 10", " 11", done=True, seq=4)],
+                   looks=[unit(seq=4), *(Look(x.view, x.facts, 4) for x in FOUR_HEADS)])  # looked at before the step
     assert not CHECKS[name](before, **args).passed
     if after is not None:  # the two that read a live model are walked in tests/tui/test_lessons.py
         verdict = CHECKS[name](after, **args)
@@ -145,6 +164,30 @@ def test_the_checks_say_what_is_missing_or_wrong():
     rows = [MemoryRow("elman", 20, 0.9, 1), MemoryRow("lstm", 20, 1.0, 2)]
     v = memory(Facts(memory=rows), models=["elman", "lstm"], margin=0.2)
     assert not v.passed and "elman 90%" in v.said
+
+
+def test_the_looking_checks_say_which_number_is_short():
+    found = CHECKS["unit_found"]
+    v = found(Facts(looks=[unit(found_step=0, step=0, score=0.64, first=0.64)]), max_step=0)
+    assert v.passed and v.said == "unit 130 (h): word-position r +0.64 at step 0"
+    v = found(Facts(looks=[unit(found_step=0)]), min_step=1370)  # found on the untrained model, read again later
+    assert not v.passed and "needs f on the trained 1,370+ steps model" in v.said
+    v = found(Facts(looks=[unit(first=0.6)]), min_rise=0.3)  # a unit that was already that good by luck
+    assert not v.passed and v.said.startswith("unit 130 (h): word-position r +0.75 at step 1,370, +0.60 at step 0")
+    assert "needs |r| up 0.3 since step 0" in v.said
+    v = found(Facts(looks=[unit(found_by="keys")]))
+    assert not v.passed and v.said == "not yet: f on Insight/Neurons (current model)"
+    v = found(Facts(looks=[unit(feature="after-space")]), feature="word-position")
+    assert not v.passed and "feature word-position (t)" in v.said
+    seen = CHECKS["heads_seen"]
+    v = seen(Facts(looks=FOUR_HEADS[:2]), min_heads=4)
+    assert not v.passed and v.said.startswith("2 heads on ") and "needs 4 heads" in v.said
+    v = seen(Facts(looks=[head(apart=0.1) for _ in range(2)]), min_apart=0.25)  # one head, looked at twice
+    assert not v.passed and "layer 1 head 1 on" in v.said and "a head 0.25 apart" in v.said
+    v = seen(Facts(looks=FOUR_HEADS), source="typed")
+    assert not v.passed and v.said == "that was the dev text, not the typed one"
+    v = seen(Facts(looks=[head(source="typed", text=".emma", length=5)]), source="typed", max_length=16)
+    assert v.passed and v.said == "layer 1 head 1 on .emma (5 chars): looks back 9.6 chars"
 
 
 def test_progress_survives_a_restart_and_a_damaged_file_is_a_fresh_start(tmp_path):

@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from seqlm_tui.core.features import FEATURES
 from seqlm_tui.core.lessons import Progress, load_all
 from seqlm_tui.tui.app import SeqlmApp
 from seqlm_tui.tui.screens.command import CommandScreen
@@ -43,9 +44,10 @@ async def goal_in_view(app, pilot, step, on_screen: bool = False) -> None:
     ``on_screen``: read from the screen itself (a screenshot: slow, so once a lesson)."""
     if app.active_pane == "learn":
         return
-    await pilot.pause()
+    # The strip follows the pane on the Learn pane's next check (a third of a second): wait for it
+    await until(pilot, lambda: strip(app).display and strip(app).goal == step.goal
+                and strip(app).region.height == 2, "the strip with the goal, laid out")
     shown = strip(app)
-    assert shown.display and shown.region.height == 2 and shown.goal == step.goal
     assert step.goal[:30] in str(shown.render())
     if on_screen:
         assert step.goal[:30] in screen_text(app), screen_text(app)
@@ -90,10 +92,56 @@ async def act(app, pilot, lesson, index, step) -> None:
         await until(pilot, lambda: not app.insight.comparing, "the memory task to end", WAIT)
     elif check == "result":
         await press(pilot, "t")
+    elif check == "unit_found":
+        await look_at_units(app, pilot, step.check_args().get("feature"))
+    elif check == "heads_seen":
+        await look_at_heads(app, pilot, step.check_args())
     else:
         raise AssertionError(f"no action for the check {check}: teach this test how a learner passes it")
 
 
+
+
+async def read_now(app, pilot, view, name: str) -> None:
+    """Insight shows the view, which has read the weights the run has now (the last evaluation's)."""
+    await go(pilot, "f7")
+    await until(pilot, lambda: app.insight.view == name and view.reading is not None
+                and view.step == app.train.run.step, f"the {name} view's reading of step {app.train.run.step}")
+
+
+async def look_at_units(app, pilot, feature: str | None) -> None:
+    """t until the feature is chosen (as the step says), then f."""
+    view = app.insight.neurons
+    await read_now(app, pilot, view, "neurons")
+    for _ in range(len(FEATURES)):
+        if feature is None or view.feature == feature:
+            break
+        before = view.feature
+        await press(pilot, "t")
+        await until(pilot, lambda before=before: view.feature != before, "the next feature")
+    assert feature is None or view.feature == feature
+    await press(pilot, "f")
+    await until(pilot, lambda: view.found_by == "find", "the units ranked and the first pinned")
+
+
+async def look_at_heads(app, pilot, args: dict) -> None:
+    """A name typed into the view's box (Tab reaches it), or the dev excerpt (e) and four heads (. and l)."""
+    view = app.insight.attention
+    await read_now(app, pilot, view, "attention")
+    if args.get("source") == "typed":
+        await press(pilot, "tab")
+        await until(pilot, lambda: app.focused is app.query_one("#attention-input"), "the text box")
+        await type_text(pilot, "emma")
+        await press(pilot, "enter")
+        await until(pilot, lambda: view.source == "typed" and view.reading.labels == list(".emma"), "the name read")
+        return
+    while view.source != "dev":
+        source = view.source
+        await press(pilot, "e")
+        await until(pilot, lambda source=source: view.source != source, "the next text")
+    await until(pilot, lambda: len(view.reading) >= args.get("min_length", 1), "the dev excerpt read")
+    for key in (".", ".", "l", "."):  # layer 1 heads 1-3, then layer 2: four heads, each kept by the view
+        await press(pilot, key)
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[x.id for x in LESSONS])
@@ -126,12 +174,13 @@ async def test_each_lesson_walked_first_step_to_last_at_80x24(lesson, monkeypatc
             await act(app, pilot, lesson, index, step)
             await until(pilot, lambda: verdict(app).passed, f"{lesson.id} step {index + 1} to pass", WAIT)
             await goal_in_view(app, pilot, step)
-            if FULL:
+            if FULL or os.environ.get("TMPTIMES"):
                 wall, used = time.monotonic() - began, time.process_time() - cpu
                 print(f"{lesson.number}.{index + 1} {wall:6.1f} s wall {used:6.1f} s CPU  {app.lessons.verdict.said}",
                       flush=True)
             assert "✓ passed" in str(strip(app).render()) or app.active_pane == "learn"
-            if app.active_pane == "prompt":  # "." would be typed into the prompt: the strip says F8 first
+            if app.active_pane == "prompt" or app.active_pane == "insight" and app.insight.view in app.insight.looks:
+                # "." would be typed into the prompt, or step the unit or head: the strip says F8 first
                 assert "F8, then ." in str(strip(app).render())
                 await go(pilot, "f8")
             await press(pilot, "full_stop")
@@ -141,7 +190,7 @@ async def test_each_lesson_walked_first_step_to_last_at_80x24(lesson, monkeypatc
                   flush=True)
         assert app.lessons.step is None  # the summary
         await go(pilot, "f8")
-        assert lesson.summary[:40] in " ".join(screen_text(app).split())
+        await until(pilot, lambda: lesson.summary[:40] in " ".join(screen_text(app).split()), "the summary")
     done = Progress.load()
     assert done.passed_in(lesson) == set(range(len(lesson.steps)))
 

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import ContentSwitcher, OptionList, Static
+from textual.widgets import ContentSwitcher, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from seqlm_tui.core.equivalence import EXPERIMENTS
@@ -163,6 +163,8 @@ class LessonsPane(ReportsJobs, Vertical):
 
     def go_to(self, index: int) -> None:
         self.index = index
+        if self.guide is not None and self.app.panes_in:
+            self.guide.poll()
         self.since = self.guide.seq + 1 if self.guide else 0
         self.verdict, self.hint_shown = None, False
         if self.lesson is not None:
@@ -262,11 +264,21 @@ class LessonsPane(ReportsJobs, Vertical):
         if step is None:
             return ". next lesson · F8 summary"
         if self.verdict is not None and self.verdict.passed:
-            return "F8, then . for the next step" if pane == "prompt" else ". next step · F8 why"
-        keys = ["g set up"] if step.setup else []
+            return ". next step · F8 why" if self.reaches(pane, "full_stop") else "F8, then . for the next step"
+        keys = [("g set up" if self.reaches(pane, "g") else "F8, then g: set up")] if step.setup else []
         if step.experiment:
-            keys.append("t run it")
+            keys.append("t run it" if self.reaches(pane, "t") else "F8, then t: run it")
         return " · ".join([*keys, "h hint", "F8 more"])
+
+    def reaches(self, pane: str, key: str) -> bool:
+        """Whether ``key`` pressed now in ``pane`` does the lesson's action: a text box has it in the Prompt
+        pane, a view's own key in the Insight pane (. is the next unit or head there, g the guesses)."""
+        if not pane:
+            return True
+        if isinstance(self.app.focused, Input):
+            return False
+        bound = self.app.screen.active_bindings.get(key)
+        return bound is None or bound.binding.action.startswith("lesson_")
 
     def show_strip(self) -> None:
         try:

@@ -30,6 +30,7 @@ ENDED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 
 class AttentionView(LookKeys, ReportsJobs, Vertical):
     KEYS = ("head", "layer", "text")
+    LOOK = "attention"
     DEFAULT_CSS = """
     AttentionView { height: 1fr; }
     #attention-status, #attention-legend { height: auto; color: $text-muted; }
@@ -157,6 +158,7 @@ class AttentionView(LookKeys, ReportsJobs, Vertical):
             event.stop()
             self.source = "typed"
             self.request()
+            self.query_one("#attention-scroll").focus()  # the keys (. l e) act again, on the grid of that text
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.redraw)
@@ -182,6 +184,7 @@ class AttentionView(LookKeys, ReportsJobs, Vertical):
         if r is None:
             status.update(Text(self.problem or INTRO))
             self.query_one("#attention-legend", Static).update("")
+            self.note({})
             return
         width = self.query_one("#attention-scroll").size.width or self.size.width or 80
         self.shown, self.side_by_side = self.layout_for(width - 1)
@@ -194,14 +197,18 @@ class AttentionView(LookKeys, ReportsJobs, Vertical):
             r.grid(layer, head, start, len(r)), labels, f"layer {layer + 1} head {head + 1}", halves)
         self.query_one("#attention-average", AttentionGrid).show(
             r.grid(layer, None, start, len(r)), labels, f"layer {layer + 1}, average of {r.heads} heads", halves)
-        reach = " ".join(f"[{r.reach(layer, h):.1f}]" if h == head else f"{r.reach(layer, h):.1f}"
-                         for h in range(r.heads))
+        reaches = [r.reach(layer, h) for h in range(r.heads)]
+        reach = " ".join(f"[{v:.1f}]" if h == head else f"{v:.1f}" for h, v in enumerate(reaches))
         cut = f", the last {self.shown} drawn" if self.shown < len(r) else ""
         status.update(Text(
             f"{r.title} · layer {layer + 1}/{r.layers}, head {head + 1}/{r.heads} · step {self.step:,} · "
             f"{SOURCE_NAMES[self.source]}, {len(r)} chars{cut} · window {r.window}\n"
             f"each head looks back (chars): {reach}" + (f"\n{self.problem}" if self.problem else "")))
         self.query_one("#attention-legend", Static).update(self.legend())
+        text = (" " if r.numbers else "").join(r.labels)
+        self.note({"model": self.run.cfg.model.model, "layer": layer + 1, "head": head + 1, "source": self.source,
+                   "text": text, "length": len(r), "window": r.window, "step": self.step, "reach": reaches[head],
+                   "apart": r.apart(layer, head), "said": f"layer {layer + 1} head {head + 1} on {text[:20]}"})
 
     def legend(self) -> Text:
         e = shade_edges(1.0)

@@ -5,6 +5,7 @@ app's, the views answer)."""
 from __future__ import annotations
 
 from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.lesson_facts import Look
 from seqlm_tui.core.neurons import dev_excerpt
 from seqlm_tui.core.run import Run
 
@@ -45,9 +46,24 @@ def text_for(source: str, run: Run, typed: str, talk: str, length: int) -> str:
 
 class LookKeys:
     """Mixed into a view: ``applies(what)`` says whether the app's key ``what`` does something here now
-    (the footer shows it then), ``key(what, *args)`` does it."""
+    (the footer shows it then), ``key(what, *args)`` does it. It also keeps what the view shows for the
+    lessons (``note``): the state now (``lesson_facts``) and each change of it (``looked``, which the Learn
+    pane numbers as it reads them, so that keys pressed faster than it reads are all counted)."""
 
     KEYS: tuple[str, ...] = ()
+    LOOK = ""          # the view's name in the Insight pane
+    shows: dict = {}
+    looked: list[Look] = []
+
+    def note(self, shows: dict) -> None:
+        if shows != self.shows:
+            self.shows = shows
+            if shows:
+                self.looked = [*self.looked[-99:], Look(self.LOOK, {**shows, "training": self.app.train.busy})]
+
+    def lesson_facts(self) -> dict:
+        """What the view shows, for the lessons' checks (core/lesson_checks.py), as it was last drawn."""
+        return self.looked[-1].facts if self.shows and self.looked else {}
 
     def applies(self, what: str) -> bool:
         return what in self.KEYS and self.ready_for(what)

@@ -34,6 +34,7 @@ ENDED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 
 class NeuronView(LookKeys, ReportsJobs, Vertical):
     KEYS = ("unit", "find", "feature", "cell", "layer", "guesses", "text")
+    LOOK = "neurons"
     DEFAULT_CSS = """
     NeuronView { height: 1fr; }
     #neuron-status, #neuron-legend { height: auto; color: $text-muted; }
@@ -62,6 +63,7 @@ class NeuronView(LookKeys, ReportsJobs, Vertical):
         self.pending = False
         self.reads = 0           # readings shown (tests wait for them)
         self.problem = ""        # why the last reading failed, shown in the status
+        self.found_by, self.found_step = "", 0   # how the unit was pinned (find, span, keys), on which weights
 
     def compose(self) -> ComposeResult:
         yield Static(Text(INTRO), id="neuron-status")
@@ -93,7 +95,7 @@ class NeuronView(LookKeys, ReportsJobs, Vertical):
         """``run`` is now the current one: read it (its history starts afresh)."""
         self.run = run
         self.reading = self.table = self.ranking = self.rank_by = self.kind = None
-        self.problem = ""
+        self.problem, self.found_by = "", ""
         self.redraw()
         self.request()
         self.app.refresh_bindings()
@@ -177,7 +179,7 @@ class NeuronView(LookKeys, ReportsJobs, Vertical):
         self.pin((self.unit + delta) % self.reading.group(self.group).size)
 
     def pin(self, unit: int) -> None:
-        self.unit = unit
+        self.unit, self.found_by, self.found_step = unit, "keys", self.step
         self.redraw(ranking=False)
 
     def take_strongest_feature(self) -> None:
@@ -194,7 +196,7 @@ class NeuronView(LookKeys, ReportsJobs, Vertical):
             self.app.notify(str(err), severity="warning")
             return
         self.rank_by = ("feature", self.feature)
-        self.unit = self.ranking[0][0]
+        self.unit, self.found_by, self.found_step = self.ranking[0][0], "find", self.step
         self.redraw()
 
     def key_feature(self) -> None:
@@ -251,7 +253,7 @@ class NeuronView(LookKeys, ReportsJobs, Vertical):
             self.app.notify(str(err), severity="warning")
             return
         self.rank_by = ("span", (msg.start, msg.end))
-        self.unit = self.ranking[0][0]
+        self.unit, self.found_by, self.found_step = self.ranking[0][0], "span", self.step
         self.redraw()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -265,6 +267,7 @@ class NeuronView(LookKeys, ReportsJobs, Vertical):
             self.source = "typed"
             self.request()
             self.redraw(ranking=False)
+            self.text_widget.focus()  # the keys (. f t ...) act again, and a span can be selected there
 
     # -- drawing ---------------------------------------------------------------------------------------
     def redraw(self, ranking: bool = True) -> None:
@@ -277,19 +280,28 @@ class NeuronView(LookKeys, ReportsJobs, Vertical):
         if r is None:
             status.update(Text(self.problem or INTRO))
             self.query_one("#neuron-legend", Static).update("")
+            self.note({})
             return
         g = r.group(self.group)
-        status.update(Text(self.status_text(g) + (f"\n{self.problem}" if self.problem else "")))
+        scores = features.unit_scores(r, self.group, self.unit, self.table)
+        status.update(Text(self.status_text(g, scores) + (f"\n{self.problem}" if self.problem else "")))
         if ranking:
             self.draw_ranking()
-        self.draw_history()
+        line = self.history.of(self.feature, self.group, self.unit)
+        self.draw_history(line)
         self.query_one("#neuron-legend", Static).update(self.legend(g))
+        score = dict(scores).get(self.feature)
+        first_step, first = line[0] if line else (self.step, score)
+        self.note({"model": self.run.cfg.model.model, "state": g.kind, "layer": g.layer + 1, "unit": self.unit,
+                   "feature": self.feature, "score": score, "step": self.step, "first": first,
+                   "first_step": first_step, "found_by": self.found_by, "found_step": self.found_step,
+                   "source": self.source, "said": f"unit {self.unit} ({g.kind}): {self.feature} r "
+                   + ("-" if score is None else f"{score:+.2f}")})
 
-    def status_text(self, g) -> str:
+    def status_text(self, g, scores: list[tuple[str, float]]) -> str:
         r = self.reading
         source = SOURCE_NAMES[self.source]
         head = f"{r.title} {g.name}, unit {self.unit}/{g.size} · step {self.step:,} · {source}, {len(r):,} chars"
-        scores = features.unit_scores(r, self.group, self.unit, self.table)
         mine = dict(scores).get(self.feature)
         chosen = f"'{self.feature}' r {mine:+.2f}" if mine is not None else f"'{self.feature}' not in this text"
         also = ", ".join(f"{name} {v:+.2f}" for name, v in scores[:2] if name != self.feature)
@@ -308,8 +320,7 @@ class NeuronView(LookKeys, ReportsJobs, Vertical):
         if self.ranking[0][0] == self.unit:
             rank.highlighted = 0
 
-    def draw_history(self) -> None:
-        line = self.history.of(self.feature, self.group, self.unit)
+    def draw_history(self, line: list[tuple[int, float]]) -> None:
         box = self.query_one("#neuron-history", Static)
         if len(line) < 2:
             box.update(Text(f"'{self.feature}' over training: (none yet)" if not line else
@@ -339,7 +350,7 @@ class NeuronView(LookKeys, ReportsJobs, Vertical):
             self.feature_chosen = True
             self._rerank(feature=self.feature)
         if unit is not None:
-            self.unit = unit
+            self.unit, self.found_by, self.found_step = unit, "keys", self.step
         self.redraw()
 
     @property

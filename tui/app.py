@@ -38,7 +38,7 @@ from seqlm_tui.tui.messages import (
 )
 from seqlm_tui.tui.panes.checkpoints import CheckpointsPane
 from seqlm_tui.tui.panes.insight import InsightPane
-from seqlm_tui.tui.panes.prompt import PromptPane
+from seqlm_tui.tui.panes.prompt import PromptPane, Source
 from seqlm_tui.tui.panes.setup import SetupPane
 from seqlm_tui.tui.panes.sweep import SweepPane
 from seqlm_tui.tui.panes.train import TrainPane
@@ -218,20 +218,20 @@ class SeqlmApp(App):
     def on_compare_view_start(self, _msg) -> None:
         self.action_lr_compare()
 
-    def model_source(self):
-        """(tag, vocab, snapshot, novelty) of the current model, for the prompt. A new tag means other
-        weights; ``snapshot()`` copies them (the prompt calls it in its own worker), ``novelty()`` tells
-        where a generated item comes from."""
+    def model_source(self) -> Source:
+        """The model the prompt talks to (see ``Source``): the current run, at its current step."""
         train = self.train
         run = train.run
         if run is None:
-            return None, None, None, None
+            return Source()
         trainer = train.trainer
         snapshot = trainer.snapshot if trainer is not None and trainer.run is run else run.snapshot_model
+
         def novelty() -> Novelty | None:
             return Novelty.for_run(run) if run.vocab.boundary is not None else None
 
-        return (train.serial, run.step), run.vocab, snapshot, novelty
+        return Source((train.serial, run.step), run.vocab, snapshot, novelty,
+                      f"{run.cfg.model.model} on {run.cfg.data.dataset}")
 
     def apply_preset(self, name: str) -> None:
         async def go():

@@ -143,15 +143,22 @@ class SummaryReady(Message):
 
 @dataclass
 class GenToken(Message):
-    """One streamed token of the Prompt's continuation, with the odds after it when they are shown."""
-    text: str
+    """What a continuation (number ``job``) did, in order: its generator started from nothing (``reset``),
+    took the prompt (``fed``), or drew a token (``text``, with the odds after it when they are shown)."""
+    job: int
+    text: str = ""
     probs: list | None = None
+    fed: str | None = None
+    reset: bool = False
 
 
 @dataclass
 class GenDone(Message):
-    """The continuation ended; ``boundary`` when it ended an item (a whole name)."""
+    """Continuation ``job`` ended, its thread about to return: after the whole answer, cut short
+    (``stopped``) or not; ``boundary`` when it ended an item (a whole name)."""
+    job: int
     boundary: bool = False
+    stopped: bool = False
     error: str | None = None
     note: str | None = None
 

@@ -11,6 +11,7 @@ from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.insight import BigramTable
 from seqlm_tui.tui.widgets.bars import Bars
 from seqlm_tui.tui.widgets.bigram_grid import BigramGrid
+from seqlm_tui.tui.widgets.ordered import OrderedInput
 
 INTRO = "The table of a bigram model (bigram counts or bigram neural in Setup) appears here."
 
@@ -51,8 +52,8 @@ class BigramView(Vertical):
             with Vertical(id="bigram-side"):
                 with Horizontal(id="bigram-pick"):
                     yield Label("row ")
-                    yield Input("", id="bigram-row", compact=True, max_length=8,
-                                tooltip="a character of the vocabulary: its row is drawn below")
+                    yield OrderedInput("", id="bigram-row", compact=True, max_length=8,
+                                       tooltip="a character of the vocabulary: its row is drawn below")
                 yield Bars("", id="bigram-bars", empty="type a character above")
 
     def on_mount(self) -> None:

@@ -21,6 +21,7 @@ from seqlm_tui.core.compare import RunCurve, differences, run_curve, settings
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.run import Run
 from seqlm_tui.tui.widgets.loss_chart import step_ticks
+from seqlm_tui.tui.widgets.ordered import OrderedInput
 
 DEFAULT_LRS = "0.01 0.03 0.1 0.3 1"
 DEFAULT_STEPS = 300
@@ -94,12 +95,12 @@ class CompareView(Vertical):
                 yield SelectionList[int](id="compare-runs")
                 with Horizontal(classes="compare-field"):
                     yield Label("rates ")
-                    yield Input(DEFAULT_LRS, id="compare-lrs", compact=True,
-                                tooltip="learning rates for r, separated by spaces")
+                    yield OrderedInput(DEFAULT_LRS, id="compare-lrs", compact=True,
+                                       tooltip="learning rates for r, separated by spaces")
                 with Horizontal(classes="compare-field"):
                     yield Label("steps ")
-                    yield Input(str(DEFAULT_STEPS), id="compare-steps", compact=True,
-                                tooltip="training steps at each rate")
+                    yield OrderedInput(str(DEFAULT_STEPS), id="compare-steps", compact=True,
+                                       tooltip="training steps at each rate")
                 yield Static(Text(INTRO), id="compare-status")
             yield PlotextPlot(id="compare-chart")
 

@@ -11,6 +11,7 @@ from textual.widgets import Input, Label, Select, Switch
 
 from seqlm_tui.core.config import SECTIONS, check_value, field_type, label, parse_value
 from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.tui.widgets.ordered import OrderedInput, OrderedSelect
 
 
 def _onoff(v) -> str:
@@ -53,7 +54,7 @@ class FieldRow(Vertical):
             choices = self.choices or self.f.metadata.get("choices")
             wid = "f-" + self.key.replace(".", "-")
             if choices:
-                yield Select([(c, c) for c in choices], value=self.value, allow_blank=False, id=wid,
+                yield OrderedSelect([(c, c) for c in choices], value=self.value, allow_blank=False, id=wid,
                              classes="field-control", compact=True)
             elif kind is bool:
                 # The word says the state too: a Switch alone is a colour (NO_COLOR, monochrome terminals).
@@ -62,8 +63,8 @@ class FieldRow(Vertical):
                     yield Label(_onoff(self.value), classes="bool-word")
             else:
                 wide = " field-text" if kind is str else ""  # a file path wants room
-                yield Input(_fmt(self.value), id=wid, classes="field-control" + wide, compact=True,
-                            tooltip=self.f.metadata.get("help"))
+                yield OrderedInput(_fmt(self.value), id=wid, classes="field-control" + wide, compact=True,
+                                   tooltip=self.f.metadata.get("help"))
             yield Label(self.f.metadata.get("help", ""), classes="field-help", markup=False)
         yield Label("", classes="field-error", markup=False)
 

@@ -133,6 +133,7 @@ class SummaryReady(Message):
     request: int
     text: str
     problem: str | None = None
+    fit: Any = None  # (config, core.errors.FieldError): a rule that needs the data, broken by this config
 
     def can_replace(self, message: Message) -> bool:
         # Textual keeps the later of two queued messages when the earlier says it may be replaced; two

@@ -30,7 +30,8 @@ class FieldRow(Vertical):
     def __init__(self, section: str, f, value, choices=None) -> None:
         super().__init__(classes="field-row")
         self.section, self.f, self.value, self.choices = section, f, value, choices
-        self.error: str | None = None
+        self.own_error: str | None = None   # the value typed is not a valid value of this field
+        self.rule_error: str | None = None  # it is, but it does not go with the other fields
 
     @property
     def key(self) -> str:
@@ -88,8 +89,22 @@ class FieldRow(Vertical):
             control.value = value
         self.show_error(None)
 
+    @property
+    def error(self) -> str | None:
+        return self.own_error or self.rule_error
+
     def show_error(self, message: str | None) -> None:
-        self.error = message
+        self.own_error = message
+        self._paint()
+
+    def show_rule(self, message: str | None) -> None:
+        """A rule of ``core.rules`` that this field can fix (None: it holds)."""
+        if message != self.rule_error:
+            self.rule_error = message
+            self._paint()
+
+    def _paint(self) -> None:
+        message = self.error
         err = self.query_one(".field-error", Label)
         err.update(message or "")
         err.display = bool(message)

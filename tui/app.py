@@ -14,8 +14,9 @@ from pathlib import Path
 from textual import work
 from textual.app import App, ComposeResult
 from textual.css.query import NoMatches
+from textual.filter import NoColor
 from textual.lazy import Lazy
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from seqlm_tui.core import checkpoint
@@ -23,7 +24,7 @@ from seqlm_tui.core.config import RunConfig
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.novelty import Novelty
 from seqlm_tui.core.presets import config_for
-from seqlm_tui.tui import actions, focus, jobs, quitting
+from seqlm_tui.tui import actions, focus, jobs, quitting, sizes, terminal
 from seqlm_tui.tui.commands import SeqlmCommands
 from seqlm_tui.tui.messages import (
     CheckpointLoaded,
@@ -51,7 +52,6 @@ from seqlm_tui.tui.widgets.pane_tabs import PaneTabs
 DEFAULT_PRESET = "counting-watch"  # no download, and seconds of visible progress
 PANES = (("setup", "Setup", "F2"), ("train", "Train", "F3"), ("sweep", "Sweep", "F4"), ("prompt", "Prompt", "F5"),
          ("checkpoints", "Checkpoints", "F6"), ("insight", "Insight", "F7"))
-WIDE = 72  # columns from which the tab labels name their F-keys and the footer shows the palette hint
 
 
 class SeqlmApp(App):
@@ -62,6 +62,10 @@ class SeqlmApp(App):
 
     def __init__(self, cfg: RunConfig | None = None) -> None:
         super().__init__()
+        # TERM=dumb, LANG=C: ASCII only, and no colour for a dumb terminal (tui.terminal decides).
+        self.terminal = terminal.detect()
+        self._own_filters = ([] if self.terminal.colour else [NoColor()]) + (
+            [terminal.AsciiFilter()] if self.terminal.ascii else [])
         self.start_cfg = cfg or config_for(DEFAULT_PRESET)
         self.panes_in = False  # every pane is mounted (see compose)
         self.early_actions: list[tuple] = []  # keys pressed before that, run once it is so
@@ -71,6 +75,7 @@ class SeqlmApp(App):
 
     # -- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        yield Static("", id="too-small", markup=False)  # shown instead of the panes below 60x20 (tui.sizes)
         yield Header()
         # The panes hidden at start are mounted after the first frame (Textual's Lazy): they are more than
         # half of the widgets, and composing them first made the start-up ~0.15 s slower.
@@ -92,6 +97,7 @@ class SeqlmApp(App):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.set_class(not self.terminal.colour, "-mono")  # the active tab in reverse video (app.tcss)
         leave_a_core_to_the_ui()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal or a kill: leave cleanly
@@ -102,14 +108,11 @@ class SeqlmApp(App):
         self.call_after_refresh(self.warm_up)
         self.set_interval(0.02, self.when_panes_are_in)
 
+    def get_line_filters(self):
+        return [*super().get_line_filters(), *self._own_filters]
+
     def on_resize(self, event) -> None:
-        """Narrow terminals (60 columns): tab labels without their F-keys, so that every tab shows, and no
-        palette hint docked over the footer's keys (ctrl+p still opens it; the help says so)."""
-        wide = event.size.width >= WIDE
-        tabs = self.query_one("#tabs", TabbedContent)
-        for pid, name, key in PANES:
-            tabs.get_tab(pid).label = f"{name} {key}" if wide else name
-        self.query_one(Footer).show_command_palette = wide
+        sizes.fit(self, event.size, PANES)
 
     def when_panes_are_in(self) -> None:
         """Finish starting once the lazily mounted panes are in (a frame or two after the first)."""

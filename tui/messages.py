@@ -35,11 +35,13 @@ class TrainHealth(Message):
 
 @dataclass
 class TrainSamples(Message):
-    """Samples drawn at an evaluation, each with where it comes from (None: not a lines dataset)."""
+    """Samples drawn at an evaluation, each with its mark: where it comes from (lines data), or whether it
+    recalls (the memory task: ``recalled`` of them did); None for neither."""
     step: int
     texts: list[str]
     sources: list[str | None] = field(default_factory=list)
     new_share: float | None = None
+    recalled: int | None = None
 
 
 @dataclass

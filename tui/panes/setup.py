@@ -71,6 +71,7 @@ class SetupPane(ReportsJobs, VerticalScroll, can_focus=False):
 
     def on_mount(self) -> None:
         self.query_one("#setup-problem", Label).display = False
+        self.query_one("#setup-help", Static).display = False
         self._form_lock = asyncio.Lock()
         self._load_lock = asyncio.Lock()  # presets chosen in quick succession load one after the other
         self.summarise()
@@ -153,6 +154,9 @@ class SetupPane(ReportsJobs, VerticalScroll, can_focus=False):
         help_line = self.query_one("#setup-help", Static)
         if row is not None:
             help_line.update(Text.assemble((label(row.f), "bold"), ": " + row.f.metadata.get("help", "")))
+            help_line.display = True  # from the first field focused on; no empty line before
+            # The line can grow (one line to three): the field stays in view above it.
+            self.call_after_refresh(self.scroll_to_widget, event.widget, animate=False)
 
     # -- the rules between fields, at the field that can fix them ----------------------------------------
     def check_rules(self) -> None:

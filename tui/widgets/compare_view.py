@@ -29,6 +29,9 @@ MAX_RUNS = 50  # the oldest curves go first (a session of many runs keeps a boun
 # A letter per run, drawn as its curve's marker and shown in front of it in the list: the list is the
 # legend (a plotext legend has no room at 80 columns), and curves stay apart without colour (NO_COLOR).
 MARKERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# The list is 38 columns wide at 80x24: the settings that tell runs apart go by short names there.
+SHORT = {"learning rate": "lr", "batch size": "batch", "sequence length": "seq len", "memory length": "mem len",
+         "embedding": "emb", "weight decay": "decay", "eval every": "eval"}
 INTRO = ("Tick runs to overlay their dev loss. r trains the Setup's model once per rate below "
          "(same seed, same steps) and adds each as a run.")
 
@@ -48,6 +51,11 @@ class Entry:
             dev = self.run.history.dev
             return list(dev.steps), list(dev.values)
         return [p[0] for p in self.points], [p[1] for p in self.points]
+
+
+def _data(entry: Entry) -> tuple:
+    """What a run was trained on, as far as its losses can be compared."""
+    return tuple(entry.settings.get(k) for k in ("dataset", "file path", "mode", "memory length"))
 
 
 def parse_rates(text: str) -> list[float]:
@@ -110,6 +118,11 @@ class CompareView(Vertical):
         entry.marker = next(m for m in MARKERS if m not in taken)  # 52 letters for at most 50 runs
         self.entries[entry.key] = entry
         runs = self.query_one(SelectionList)
+        # Losses on other data are not on the same scale (another vocabulary, another task): runs of
+        # another dataset are unticked when this one comes in (a tick brings one back).
+        for other in self.entries.values():
+            if _data(other) != _data(entry):
+                runs.deselect(other.key)
         runs.add_option(Selection(Text(entry.label), entry.key, True, id=f"run-{entry.key}"))
         while len(self.entries) > MAX_RUNS:
             self._remove(next(iter(self.entries)))
@@ -127,6 +140,8 @@ class CompareView(Vertical):
         """What tells the run apart comes first, then its name: the list is 38 columns wide at 80x24 and cuts the
         end of a line ("a #2 learning rate 0.03 · elman on counting, lr 0.03")."""
         number, _, name = entry.label.partition(" ")
+        for long, short in SHORT.items():
+            extra = extra.replace(long, short)
         if entry.diverged:
             name = name.removesuffix(" (diverged)")
             extra = f"{extra}, diverged" if extra else "diverged"

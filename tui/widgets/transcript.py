@@ -32,6 +32,7 @@ class Transcript(VerticalScroll, can_focus=False):
     Transcript > .transcript--prompt { text-style: bold; color: $text-accent; }
     Transcript > .transcript--model { color: $text; }
     Transcript > .transcript--mark { color: $text-accent; }
+    Transcript > #transcript-rest { height: 1fr; }
     """
 
     def __init__(self, **kw) -> None:
@@ -39,6 +40,11 @@ class Transcript(VerticalScroll, can_focus=False):
         self._text: Text | None = None   # the growing block
         self._block: Static | None = None
         self._plain: list[str] = []      # the text of every block, for ``plain`` (tests, copy)
+
+    def compose(self):
+        # Takes the room the blocks leave, so that a short conversation starts at the top: anchored, Textual
+        # scrolls the bottom of the content to the bottom of the view, also when the content is shorter.
+        yield Static("", id="transcript-rest")
 
     def on_mount(self) -> None:
         self.anchor()
@@ -56,7 +62,7 @@ class Transcript(VerticalScroll, can_focus=False):
 
     def _add(self, text: Text, classes: str) -> Static:
         block = Static(text, classes=f"block {classes}", markup=False)
-        self.mount(block)
+        self.mount(block, before="#transcript-rest")
         self._plain.append(text.plain)
         blocks = self.query(".block")
         if len(blocks) > MAX_BLOCKS:

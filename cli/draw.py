@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 
-from seqlm_tui.cli.output import colour, width
+from seqlm_tui.cli.output import ascii_only, colour, width
 from seqlm_tui.core.fmt import SHADES, cell_width, fit, shade_edges, shade_level
+from seqlm_tui.core.glyphs import to_ascii
 from seqlm_tui.core.textplot import framed
 
 COLOURS = ("blue", "red", "green", "magenta", "cyan", "orange", "gray", "yellow")
@@ -27,8 +28,10 @@ def line_chart(series: list[tuple[str, list[float], list[float]]], title: str, x
     for i, (label, xs, ys) in enumerate(series):
         if not xs:
             continue
-        if coloured:
+        if coloured and not ascii_only():
             plt.plot(xs, ys, label=label, marker="braille" if i else "dot", color=COLOURS[i % len(COLOURS)])
+        elif coloured:
+            plt.plot(xs, ys, label=label, marker=LETTERS[i % len(LETTERS)], color=COLOURS[i % len(COLOURS)])
         else:
             plt.plot(xs, ys, label=label, marker=LETTERS[i % len(LETTERS)])
     if vline is not None:
@@ -43,8 +46,17 @@ def line_chart(series: list[tuple[str, list[float], list[float]]], title: str, x
     return chart if coloured else plt.uncolorize(chart)
 
 
+def shown(labels: list[str]) -> list[str]:
+    """Labels as the stream can show them: on an ASCII-only stream, escaped before they are laid out (an
+    escape is several cells wide, and the layout must know it)."""
+    if not ascii_only():
+        return labels
+    return [to_ascii(s).encode("ascii", "backslashreplace").decode("ascii") for s in labels]
+
+
 def scatter(labels: list[str], xs: list[float], ys: list[float], title: str, height: int = 24) -> list[str]:
     """The labelled scatter in a frame, every row exactly as wide as the terminal allows."""
+    labels = shown(labels)
     total = width()
     lines, _ = framed(labels, xs, ys, total, height + 4)
     return [fit(title, total), *lines]
@@ -69,6 +81,7 @@ def grid_subset(labels: list[str], probs: list[list[float]], cols: int) -> list[
 
 def shade_grid(labels: list[str], probs: list[list[float]]) -> list[str]:
     """The bigram table as text: row = current character, column = next; darker is likelier."""
+    labels = shown(labels)
     cell = _cell(labels)
     lw = max(cell, min(6, max(cell_width(s) for s in labels)))
     total = width(400)
@@ -91,6 +104,8 @@ def bars(rows: list[tuple[str, float]], counts: dict[str, int] | None = None, li
     """Sorted (label, probability) pairs as bars, labels right-aligned by display width."""
     if not rows:
         return []
+    rows = list(zip(shown([lab for lab, _ in rows]), [p for _, p in rows]))
+    counts = dict(zip(shown(list(counts)), counts.values())) if counts is not None else None
     lw = min(12, max(cell_width(lab) for lab, _ in rows))
     total = width()
     top = rows[0][1] or 1.0

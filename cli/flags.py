@@ -16,6 +16,7 @@ from seqlm_tui.core.config import SECTIONS, ModelConfig, RunConfig, field_type, 
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.models import registry
 from seqlm_tui.core.rules import models_using, unused_reason
+from seqlm_tui.core.run import cpu_cores
 
 
 def _default_text(section: str, f) -> str:
@@ -43,15 +44,17 @@ def _typed(f):
     return convert
 
 
-def add_config_flags(p: argparse.ArgumentParser, sections=("data", "model", "train"), skip=()) -> None:
-    """One flag per config field, its help saying what it does, its default and which models use it."""
+def add_config_flags(p: argparse.ArgumentParser, sections=("data", "model", "train"), skip=(),
+                     prefix: str = "") -> None:
+    """One flag per config field, its help saying what it does, its default and which models use it.
+    ``prefix`` keeps the app's own flags (before any command) apart from a command's (``app_flags``)."""
     for section in sections:
-        group = p.add_argument_group(f"{section} options")
+        group = p.add_argument_group(f"{section} options" + (" (the app's starting setup)" if prefix else ""))
         for f in fields(SECTIONS[section]):
             if f.name in skip:
                 continue
             m = f.metadata
-            dest = f"{section}.{f.name}"
+            dest = f"{prefix}{section}.{f.name}"
             text = f"{m['help']} ({_default_text(section, f)}; a --preset may set it)"
             if field_type(f) is bool:
                 group.add_argument(flag(f), dest=dest, action=argparse.BooleanOptionalAction,
@@ -82,7 +85,31 @@ def typed_keys(args: argparse.Namespace) -> dict[str, Any]:
         values["data.dataset"] = "file"
     if "train.steps" in values and "train.epochs" in values:
         raise UsageError("give --steps or --epochs, not both.")
+    if "train.epochs" in values and not values["train.epochs"] > 0:
+        raise UsageError(f"--epochs must be more than 0, not {values['train.epochs']:g} (leave it out to count "
+                         "in --steps).")
+    if values.get("train.threads", 0) > (cores := cpu_cores()):
+        raise UsageError(f"--threads {values['train.threads']} is more than this machine's {cores} CPU "
+                         f"core{'s' if cores > 1 else ''}; give at most {cores} (0: torch's default).")
     return values
+
+
+APP = "app:"  # the prefix of the app's own flags' names in the parsed arguments
+
+
+def app_flags(args: argparse.Namespace) -> argparse.Namespace:
+    """The flags typed before any command (the app's starting setup), taken out of ``args`` and returned
+    as a namespace of their own that the functions here read like a command's. Given to a command, they
+    are refused: each command has its own, after its name."""
+    mine = {k[len(APP):]: v for k, v in vars(args).items() if k.startswith(APP)}
+    for k in list(vars(args)):
+        if k.startswith(APP):
+            delattr(args, k)
+    if args.command is not None and mine:
+        first = "--preset" if "preset" in mine else "--checkpoint-dir" if "checkpoint_dir" in mine \
+            else flag_of(next(iter(mine)))
+        raise UsageError(f"{first} before a command sets up the app; put it after '{args.command}'.")
+    return argparse.Namespace(**mine)
 
 
 def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) -> RunConfig:
@@ -94,8 +121,36 @@ def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) ->
     else:
         cfg = presets.config_for(getattr(args, "preset", None), values.get("model.model"))
     cfg = presets.apply(cfg, nest(values))
+    if cfg.data.dataset == "file" and not cfg.data.file.strip():
+        raise UsageError("--dataset file needs --file PATH (the text file to train on).")
     refuse_unused(cfg, values)
     return cfg
+
+
+def app_start_config(args: argparse.Namespace) -> RunConfig | None:
+    """The app's starting setup from its flags: a preset and its overrides (with neither a preset nor a
+    model, the overrides apply to the app's own start); None when none was typed."""
+    from seqlm_tui.core.rules import validate
+    from seqlm_tui.tui.app import DEFAULT_PRESET
+
+    typed = set(vars(args)) - {"checkpoint_dir"}
+    if not typed:
+        return None
+    own_start = "preset" not in typed and "model.model" not in typed
+    return validate(config_from_args(args, base=presets.config_for(DEFAULT_PRESET) if own_start else None))
+
+
+def as_flags(args: argparse.Namespace) -> list[str]:
+    """The preset and the typed config flags of ``args`` written out again, for another process to read
+    (``serve`` passes its starting setup to each session's app this way)."""
+    out = ["--preset", args.preset] if getattr(args, "preset", None) else []
+    for key, value in explicit(args).items():
+        name = flag_of(key)
+        if isinstance(value, bool):
+            out.append(name if value else "--no-" + name[2:])
+        else:
+            out += [name, repr(value) if isinstance(value, float) else str(value)]
+    return out
 
 
 def flag_of(key: str) -> str:

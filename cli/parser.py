@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from seqlm_tui.cli.flags import add_config_flags
+from seqlm_tui.cli.flags import APP, add_config_flags
 from seqlm_tui.core import __version__
 from seqlm_tui.core.checkpoint import KEEP
-
-TRAIN_ONLY = {"steps", "epochs", "eval_every", "eval_cap", "schedule", "decay_at", "warmup"}
+from seqlm_tui.core.cmdline import TRAIN_ONLY
+from seqlm_tui.core.features import FEATURES
 
 
 class Formatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -28,15 +28,15 @@ def _sub(sub, name: str, help: str, description: str | None = None) -> argparse.
                           formatter_class=Formatter)
 
 
-def _preset(p: argparse.ArgumentParser) -> None:
+def _preset(p: argparse.ArgumentParser, dest: str = "preset") -> None:
     from seqlm_tui.core.presets import PRESETS
 
-    p.add_argument("--preset", choices=list(PRESETS), default=argparse.SUPPRESS,
+    p.add_argument("--preset", dest=dest, choices=list(PRESETS), default=argparse.SUPPRESS,
                    help="start from a named recipe: " + "; ".join(f"{k} ({v[0]})" for k, v in PRESETS.items()))
 
 
-def _checkpoint_dir(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint-dir", default=None, metavar="DIR",
+def _checkpoint_dir(p: argparse.ArgumentParser, dest: str = "checkpoint_dir", default=None) -> None:
+    p.add_argument("--checkpoint-dir", dest=dest, default=default, metavar="DIR",
                    help="folder of checkpoints (else $SEQLM_CHECKPOINT_DIR, else ./checkpoints)")
 
 
@@ -58,11 +58,36 @@ def _sampling(p: argparse.ArgumentParser, length: int) -> None:
     p.add_argument("--length", type=int, default=length, help="at most this many tokens")
 
 
+def _serve(sub) -> None:
+    v = _sub(sub, "serve", "the app in a room's browsers (one app per tab)",
+             "Serve the app to browsers: each tab gets its own app process, its own folder in the checkpoint "
+             "folder and its last run back after a refresh. --preset and the config flags set the starting setup.")
+    v.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on; any but a loopback one requires the access token")
+    v.add_argument("--port", type=int, default=8000, help="port to listen on (0: a free one)")
+    v.add_argument("--max-sessions", type=int, default=None, metavar="N",
+                   help="browser sessions at once; the next is told the room is full (default: the CPU count, at "
+                   "least 2)")
+    v.add_argument("--idle-minutes", type=float, default=30.0, metavar="M",
+                   help="a session without a key or click for this long ends (its run is kept)")
+    v.add_argument("--public-url", metavar="URL",
+                   help="the address students open when a proxy or TLS stands in front (https gives wss)")
+    v.add_argument("--token", help="the access token (else $SEQLM_SERVE_TOKEN; else a random one off loopback). "
+                   "Given on loopback, it is required there too")
+    _preset(v)
+    add_config_flags(v)
+    _checkpoint_dir(v)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="seqlm-tui", formatter_class=Formatter,
                                 description="A terminal playground for small sequence language models. "
-                                "With no command, opens the app.")
+                                "With no command, opens the app: --preset and the config flags set its starting "
+                                "setup (default: counting-watch).")
     p.add_argument("--version", action="version", version=f"seqlm-tui {__version__}")
+    _preset(p, dest=APP + "preset")
+    add_config_flags(p, prefix=APP)
+    _checkpoint_dir(p, dest=APP + "checkpoint_dir", default=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     t = _sub(sub, "train", "train a model headless",
@@ -108,14 +133,35 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the text file the model was trained on, if it has moved (it must be the same file)")
     e.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
-    i = _sub(sub, "inspect", "look inside a checkpoint: embedding map, bigram table",
+    i = _sub(sub, "inspect", "look inside a checkpoint: embedding map, bigram table, neurons, attention",
              "Draw a checkpoint's character embedding (the raw 2-D one, or a PCA projection) and, for bigram "
-             "models, its table of next-character probabilities. With no choice, shows what the model has.")
+             "models, its table of next-character probabilities; with --neurons, a text coloured by one hidden "
+             "unit; with --attention, the Transformer's attention over a text. With no choice, shows the "
+             "embedding and the table, where the model has them.")
     i.add_argument("--checkpoint", required=True, metavar="FILE", help="checkpoint file to load")
     i.add_argument("--embeddings", action="store_true", help="the character embedding as a labelled scatter")
     i.add_argument("--bigram", action="store_true", help="the bigram table as a shaded grid")
     i.add_argument("--row", metavar="CH", help="one row of the bigram table, most likely next character first "
                    "(a space may be given as '␣', a newline as '\\n')")
+    i.add_argument("--neurons", action="store_true", help="the text of --prompt, each character coloured by one "
+                   "hidden unit's activation after reading it (Elman, RNN, LSTM, GRU, MLP)")
+    i.add_argument("--attention", action="store_true", help="one head's attention over the text of --prompt as "
+                   "a grid (rows: queries, columns: keys), beside the average of its layer's heads (Transformer)")
+    i.add_argument("--prompt", metavar="TEXT", help="the text to run through the model (--neurons, --attention)")
+    i.add_argument("--unit", type=int, metavar="N", help="the unit to draw, from 0 (--neurons; default: the unit "
+                   "that follows one of the features best)")
+    i.add_argument("--find", metavar="FEATURE", choices=list(FEATURES),
+                   help="rank the units by how strongly they follow a feature of the text and draw the first "
+                   "(--neurons): " + "; ".join(f"{f.name} ({f.about})" for f in FEATURES.values()))
+    i.add_argument("--cell", action="store_true", help="the LSTM's cell state c instead of its h (--neurons)")
+    i.add_argument("--layer", type=int, metavar="L", help="which layer, from 1 (--attention, default 1; --neurons "
+                   "with several recurrent layers, default the last)")
+    i.add_argument("--head", type=int, metavar="H", help="which head, from 1 (--attention, default 1)")
+    i.add_argument("--guesses", action="store_true",
+                   help="the model's five likeliest next characters under each character (--neurons)")
+    i.add_argument("--against-torch", action="store_true",
+                   help="the hand-written Elman RNN (or a one-layer torch RNN) against torch.nn.RNN given the same "
+                   "weights: the largest difference of their outputs on a dev batch")
     i.add_argument("--json", action="store_true", help="print the data as one JSON object")
 
     c = _sub(sub, "compare", "train one setup at several learning rates and overlay the dev curves",
@@ -139,6 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--batch-size", type=int, default=64, help="sequences per minibatch")
     m.add_argument("--json", action="store_true", help="print the results as one JSON object")
 
+    _serve(sub)
+    le = _sub(sub, "learn", "the guided lessons: the app, opened on a lesson (your place is kept)",
+              "Open the app on the guided lessons: a lesson by number or name, or where you stand. Each step is "
+              "done in the app and checked there; progress is kept in your user state folder.")
+    le.add_argument("lesson", nargs="?", default="", help="a lesson's number or name (default: where you stand)")
+    le.add_argument("--list", action="store_true", help="list the lessons and your progress, and exit")
+
     from seqlm_tui.cli.bench.suite import ITEMS
 
     b = _sub(sub, "bench", "the performance suite (ratios measured side by side, never pass/fail)")
@@ -146,4 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true", help="print the rows as JSON")
     b.add_argument("--only", nargs="+", metavar="ITEM", choices=list(ITEMS),
                    help="run only these items: " + ", ".join(ITEMS))
+    b.add_argument("--plot", action="store_true",
+                   help="after the table, the names frontier as a chart: test loss against seconds, ours and "
+                   "makemore's recipe (needs the frontier item)")
     return p

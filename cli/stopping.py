@@ -20,8 +20,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from seqlm_tui.core import faults
-
 SIGNALS = {signal.SIGINT: "interrupted", signal.SIGTERM: "stopped by SIGTERM", signal.SIGHUP: "stopped by SIGHUP"}
 STOP = threading.Event()
 _received: list[int] = []
@@ -60,6 +58,8 @@ def handled() -> None:
 
 
 def on_signal(signum, _frame) -> None:
+    from seqlm_tui.core import faults  # here: the handlers go in before anything that need not be loaded
+
     request(signum)
     if faults.action_at("signal") == "lose":
         return  # as when Python loses the exception

@@ -16,6 +16,7 @@ import json
 import os
 import pickle
 import stat
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -178,6 +179,44 @@ def _check_read_back(tmp: str, payload: dict) -> None:
         raise SeqlmError("the new checkpoint did not read back as it was written")
 
 
+class _Sink:
+    """The file torch.save writes into, keeping what went wrong in a write: torch's archive writer turns an
+    exception raised there (a full disk, a file-size limit, a signal's) into a RuntimeError that names
+    neither, and the real one is what the user must hear (and a signal must still end the command)."""
+
+    def __init__(self, f, path: Path) -> None:
+        self.f, self.path, self.error, self.writes = f, path, None, 0
+
+    def write(self, data) -> int:
+        try:
+            self.writes += 1
+            if self.writes > 1:  # the disk fills in the middle of the archive
+                faults.point("checkpoint.archive", path=self.path)
+            return self.f.write(data)
+        except BaseException as err:
+            self.error = self.error or err
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.f.flush()
+        except BaseException as err:
+            self.error = self.error or err
+            raise
+
+
+def _archive(payload: dict, f, path: Path) -> None:
+    sink = _Sink(f, path)
+    try:
+        torch.save(payload, sink)
+    except RuntimeError as err:
+        if sink.error is not None:
+            raise sink.error from None  # an OSError is reported below; a signal ends the command
+        reason = str(err).strip().splitlines()[0][:120]
+        raise SeqlmError(f"could not save the checkpoint to {path} (the archive could not be written: "
+                         f"{reason}); nothing was overwritten.") from None
+
+
 def write_payload(payload: dict, path: Path) -> Path:
     """Write ``payload`` to ``path`` atomically: a temp file in the same folder, fsync, read back and
     checked, then renamed over ``path``. Whatever fails, ``path`` is what it was before."""
@@ -193,7 +232,7 @@ def write_payload(payload: dict, path: Path) -> Path:
             with os.fdopen(fd, "wb") as f:
                 card = _card(payload)
                 f.write(MAGIC + b"%d\n" % len(card) + card + b"\n")
-                torch.save(payload, f)
+                _archive(payload, f, path)
                 f.flush()
                 faults.point("checkpoint.written", f)
                 os.fsync(f.fileno())
@@ -254,7 +293,7 @@ class _Window(io.RawIOBase):
 
 def open_file(path: Path):
     """A checkpoint file opened for reading (a regular file only: not a pipe, a device or a folder)."""
-    fd = open_regular(path, "checkpoint")
+    fd = open_regular(path, "checkpoint file", "checkpoint")
     return os.fdopen(fd, "rb")
 
 
@@ -307,8 +346,15 @@ def read_payload(path: str | Path) -> dict:
     path = Path(path).expanduser()
     with open_file(path) as f:
         _, start = _read_card(f, path)
+        f.seek(start)
+        head = f.read(4)
+        if head[:1] == b"\x80":  # a pickle's PROTO opcode: not the zip archive torch.save writes
+            raise SeqlmError(f"{path} is refused: it is a bare Python pickle, not a checkpoint archive, and "
+                             "loading one could run code.")
         try:
-            payload = torch.load(_Window(f, start), map_location="cpu", weights_only=True)
+            with warnings.catch_warnings():  # torch's notes on what it refuses: the sentence below says it
+                warnings.simplefilter("ignore")
+                payload = torch.load(_Window(f, start), map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as err:
             if "global" in str(err).lower():
                 raise SeqlmError(f"{path} is refused: it holds Python objects other than plain data "

@@ -10,6 +10,7 @@ from typing import Any
 from seqlm_tui.core.errors import SeqlmError
 
 DATASETS = ("counting", "names", "timemachine", "memory", "file")
+INITS = ("torch", "randn")
 
 
 def param(default: Any, help: str, *, lo: float | None = None, hi: float | None = None,
@@ -53,6 +54,9 @@ class ModelConfig:
     smoothing: float = param(1.0, "add-k smoothing of the bigram count table", lo=0.0, hi=1e6)
     forget_bias: float = param(0.0, "added to the LSTM forget gate's initial bias (3 helps it remember "
                                "over long sequences)", lo=-10.0, hi=10.0, label="forget bias")
+    init: str = param("torch", "initial weights: torch's defaults (scaled to each layer), or randn: every "
+                      "parameter drawn from N(0, 1), as the seed's MLP post does (a first loss far above ln V)",
+                      choices=INITS)
 
 
 @dataclass
@@ -76,6 +80,9 @@ class TrainConfig:
     seed: int = param(42, "random seed", lo=0, hi=2**32 - 1)
     device: str = param("auto", "device", choices=("auto", "cpu", "cuda"))
     threads: int = param(0, "CPU threads for torch (0: torch's default; in the app, all cores but one)", lo=0, hi=1024)
+    overfit_batch: bool = param(False, "train on one minibatch, the same at every step: a model that cannot "
+                                "drive its loss near zero there has a bug (the dev loss shows overfitting)",
+                                label="overfit one batch")
 
 
 @dataclass

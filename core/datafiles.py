@@ -38,16 +38,24 @@ def cache_dir() -> Path:
 
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError as err:
+        raise SeqlmError(f"cannot read {path} ({err.strerror}).") from None
     return h.hexdigest()
 
 
 def fetch(url: str, dest: Path, sha256: str, timeout: float = 30.0) -> Path:
     """Download ``url`` to ``dest`` and verify it; a partial or wrong download is never left at ``dest``."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
+    except OSError as err:
+        raise SeqlmError(f"{dest.name} must be downloaded, and the folder for it, {dest.parent}, cannot be "
+                         f"written ({err.strerror}); set SEQLM_DATA_DIR to a folder that has {dest.name}, or "
+                         "XDG_CACHE_HOME to a folder you can write to.") from None
     try:
         h = hashlib.sha256()
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
@@ -109,23 +117,23 @@ class FileId:
         return {"path": self.path, "size": self.size, "sha256": self.sha256}
 
 
-def open_regular(path: Path, what: str = "file") -> int:
+def open_regular(path: Path, what: str = "text file", missing: str = "file") -> int:
     """A read-only descriptor of ``path``, or one sentence saying why not. Opened without blocking and
     checked on the open file: a FIFO (or a symlink to one) would otherwise block forever, and a file
     swapped for one after a check would slip past it."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise SeqlmError(f"{path}: no such {what}.") from None
+        raise SeqlmError(f"{path}: no such {missing}.") from None
     except IsADirectoryError:
-        raise SeqlmError(f"{path} is a folder, not a {what} file.") from None
+        raise SeqlmError(f"{path} is a folder, not a {what}.") from None
     except OSError as err:
         raise SeqlmError(f"{path} cannot be read ({err.strerror}).") from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
         if stat.S_ISDIR(mode):
-            raise SeqlmError(f"{path} is a folder, not a {what} file.")
+            raise SeqlmError(f"{path} is a folder, not a {what}.")
         raise SeqlmError(f"{path} is not a regular file.")
     return fd
 

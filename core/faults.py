@@ -27,12 +27,17 @@ def action_at(name: str) -> str | None:
     return action if where == name else None
 
 
-def point(name: str, target=None) -> None:
+def point(name: str, target=None, path=None) -> None:
+    """``path``: the file the point is about; with ``SEQLM_FAULT_PATH`` set, only files under it fail (a
+    full disk where the user asked to save, and room in the checkpoint folder)."""
     spec = os.environ.get("SEQLM_FAULT")
     if not spec:
         return
     where, _, action = spec.partition(":")
     if where != name:
+        return
+    only = os.environ.get("SEQLM_FAULT_PATH")
+    if only and path is not None and not os.path.abspath(path).startswith(os.path.abspath(only)):
         return
     if action in ("wait", "hold"):
         mark = os.environ.get("SEQLM_FAULT_MARK")

@@ -21,9 +21,10 @@ PRESETS: dict[str, tuple[str, dict]] = {
          "model": {"model": "elman", "hidden": 32, "one_hot": True},
          "train": {"optimizer": "adam", "lr": 0.004, "steps": 2400, "eval_every": 200}}),
     "names-mlp-seed": (
-        "the seed's MLP on names: block 3, emb 10, hidden 200, batch 32, SGD 0.1 then 0.01, 200k steps",
+        "the seed's MLP on names: block 3, emb 10, hidden 200, batch 32, every weight from randn, SGD 0.1 then "
+        "0.01, 200k steps",
         {"data": {"dataset": "names", "batch_size": 32},
-         "model": {"model": "mlp", "block_size": 3, "emb": 10, "hidden": 200},
+         "model": {"model": "mlp", "block_size": 3, "emb": 10, "hidden": 200, "init": "randn"},
          "train": {"optimizer": "sgd", "lr": 0.1, "schedule": "step", "steps": 200_000,
                    "eval_every": 10_000}}),
     "names-fast": (
@@ -40,6 +41,26 @@ PRESETS: dict[str, tuple[str, dict]] = {
                    "dropout": 0.1},
          "train": {"optimizer": "adamw", "lr": 1e-3, "weight_decay": 0.1, "schedule": "cosine",
                    "warmup": 300, "steps": 12_000, "eval_every": 1000}}),
+    # The names frontier (seqlm-tui bench --only frontier): each preset sized to a wall-time budget on 2 CPU
+    # cores, data loading included; batch sizes chosen for the CPU (a GPU would take larger ones).
+    "names-30s": (
+        "names in half a minute: MLP with 6 characters of context, emb 32 / hidden 512, batch 512, Adam 0.01 "
+        "with cosine decay (test loss about 2.03)",
+        {"data": {"dataset": "names", "batch_size": 512},
+         "model": {"model": "mlp", "block_size": 6, "emb": 32, "hidden": 512},
+         "train": {"optimizer": "adam", "lr": 0.01, "schedule": "cosine", "steps": 6000, "eval_every": 1000}}),
+    "names-2min": (
+        "names in two minutes: Transformer (4 layers, 64 wide, no dropout), AdamW 2e-3, warm-up and cosine",
+        {"data": {"dataset": "names", "batch_size": 64},
+         "model": {"model": "transformer", "emb": 64, "heads": 4, "layers": 4, "block_size": 16, "dropout": 0.0},
+         "train": {"optimizer": "adamw", "lr": 2e-3, "weight_decay": 0.1, "schedule": "cosine",
+                   "warmup": 200, "steps": 5000, "eval_every": 1000}}),
+    "names-10min": (
+        "names in ten minutes: Transformer (4 layers, 64 wide, dropout 0.1), AdamW 1e-3, warm-up and cosine",
+        {"data": {"dataset": "names", "batch_size": 64},
+         "model": {"model": "transformer", "emb": 64, "heads": 4, "layers": 4, "block_size": 16, "dropout": 0.1},
+         "train": {"optimizer": "adamw", "lr": 1e-3, "weight_decay": 0.1, "schedule": "cosine",
+                   "warmup": 300, "steps": 24000, "eval_every": 2000}}),
     "memory-lstm": (
         "the memory task at length 20 (recall the first of 20 random symbols): LSTM 64, forget bias 3, "
         "Adam 0.003, 1,000 steps; it learns to recall (accuracy 1.0 here)",

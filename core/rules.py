@@ -115,3 +115,28 @@ def unused_reason(cfg: RunConfig, key: str) -> str | None:
 
 def used(cfg: RunConfig, key: str) -> bool:
     return unused_reason(cfg, key) is None
+
+
+# -- seqlm-tui inspect ----------------------------------------------------------------------------
+LOOK_OPTIONS = {"prompt": ("neurons", "attention"), "unit": ("neurons",), "find": ("neurons",),
+                "cell": ("neurons",), "guesses": ("neurons",), "head": ("attention",),
+                "layer": ("neurons", "attention")}
+
+
+def inspect_unused(model: str, view: str, option: str) -> str | None:
+    """None if the option ``option`` of ``seqlm-tui inspect`` does something when it draws ``view``
+    ("neurons", "attention", or "" for the embedding map and bigram table) of a model named ``model``;
+    else why not, as the end of a sentence whose subject is the option."""
+    spec = registry.MODELS.get(model)
+    if option in ("embeddings", "bigram", "row"):
+        return f"does not go with --{view}: inspect draws one kind of picture at a time" if view else None
+    views = LOOK_OPTIONS[option]
+    if view not in views:
+        return "is read only with " + " or ".join(f"--{v}" for v in views)
+    if spec is None:
+        return None
+    if option == "cell" and spec.fixed.get("cell") != "lstm":
+        return f"is for an LSTM's cell state; the {spec.name} model has none"
+    if option == "layer" and view == "neurons" and "layers" not in spec.fields:
+        return f"is not used by the {spec.name} model, which has one hidden layer"
+    return None

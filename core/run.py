@@ -4,6 +4,7 @@ a checkpoint stores it."""
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,15 @@ from seqlm_tui.core.models import registry
 from seqlm_tui.core.models.base import LanguageModel
 from seqlm_tui.core.rules import validate
 from seqlm_tui.core.vocab import Vocab
+
+
+def cpu_cores() -> int:
+    """The CPU cores this process may run on (its affinity: a container or ``taskset`` may give fewer than
+    the machine has)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def resolve_device(name: str) -> torch.device:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import os
 import random
 import threading
 import time
@@ -17,12 +18,12 @@ from seqlm_tui.core import events as ev
 from seqlm_tui.core import insight
 from seqlm_tui.core.batches import ItemBatcher, make_batcher
 from seqlm_tui.core.config import field_spec
-from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.errors import SeqlmError, out_of_memory
 from seqlm_tui.core.generate import Sampling, samples
 from seqlm_tui.core.models.base import LanguageModel, detach_state
 from seqlm_tui.core.optim import lr_at, make_optimizer
 from seqlm_tui.core.rules import check_fits
-from seqlm_tui.core.run import Run, Snapshot, resolve_device
+from seqlm_tui.core.run import Run, Snapshot, cpu_cores, resolve_device
 
 SMOOTHING = 0.98  # EMA factor of the smoothed train loss
 STEP_LIMIT = field_spec("train", "steps").metadata["hi"]  # one cap, whether asked for in steps or epochs
@@ -109,6 +110,18 @@ def preview_prompts(run: Run) -> list[str] | None:
     return [vocab.decode(split[i:i + 16]).replace("<unk>", "?") for i in (0, len(split) // 3, 2 * len(split) // 3)]
 
 
+def allowed_threads(asked: int) -> int:
+    """A run's threads, at most this machine's cores (a run from a larger machine would ask for a team that
+    stalls here) and at most $SEQLM_MAX_THREADS when that is set: ``seqlm-tui serve`` sets each session's
+    share of the machine there, and a student's Setup must not take every core from the rest of the room."""
+    try:
+        cap = int(os.environ.get("SEQLM_MAX_THREADS", "0"))
+    except ValueError:
+        cap = 0
+    asked = min(asked, cpu_cores())
+    return min(asked, cap) if cap > 0 else asked
+
+
 class Trainer:
     """Trains a ``Run`` in place. Iterate ``events()``; call ``pause``/``resume``/``stop`` from any thread."""
 
@@ -179,12 +192,17 @@ class Trainer:
             yield ev.Error(self.run.step, str(err), diverged=True)
         except SeqlmError as err:
             yield ev.Error(self.run.step, str(err))
+        except (RuntimeError, MemoryError) as err:
+            message = out_of_memory(err)
+            if message is None:
+                raise
+            yield ev.Error(self.run.step, message)
 
     def _loop(self) -> Iterator[ev.Event]:
         run, cfg = self.run, self.run.cfg
         t = cfg.train
         if t.threads:
-            torch.set_num_threads(t.threads)
+            torch.set_num_threads(allowed_threads(t.threads))
         device = resolve_device(t.device)
         model = run.model.to(device)
         ds = run.ensure_dataset()
@@ -231,6 +249,9 @@ class Trainer:
         rate_t, rate_tokens, tok_per_s = t0, 0, 0.0
         last_lr, last_emit = None, 0.0
         constant_lr = t.schedule == "constant"
+        # The same minibatch at every step, from a fresh state: a model that can learn drives its loss on it
+        # near zero (makemore's first check); the dev loss, on unseen data, climbs meanwhile.
+        one_batch = (*batcher.next()[:2], True) if t.overfit_batch else None
         model.train()
         for step in range(run.step, total):
             if self._stop.is_set():
@@ -246,7 +267,7 @@ class Trainer:
                 if self._stop.is_set():
                     break
                 yield ev.Resumed(step)
-            x, y, fresh = batcher.next()
+            x, y, fresh = one_batch or batcher.next()
             lr = t.lr if constant_lr else lr_at(t, step, total)
             with self.lock:
                 if lr != last_lr:
@@ -284,6 +305,8 @@ class Trainer:
                 self.pause_at = None
                 self.pause()  # this step is reported (a pause is), the next one waits
             if smooth is None:
+                if run.step == 1:
+                    run.metrics["first_loss"] = value  # the init's verdict (history averages long runs)
                 ceiling = 10 * max(value, math.log(model.vocab_size))
             smooth = value if smooth is None else SMOOTHING * smooth + (1 - SMOOTHING) * value
             run.history.train.add(run.step, value)

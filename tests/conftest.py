@@ -15,8 +15,10 @@ if "SEQLM_DATA_DIR" not in os.environ and SHARED.is_dir():
 
 @pytest.fixture(autouse=True)
 def _checkpoints_in_tmp(tmp_path, monkeypatch):
-    """No test writes into the repository's checkpoints/ folder."""
+    """No test writes into the repository's checkpoints/ folder, nor into the user's lesson progress (the
+    state folder, XDG_STATE_HOME on Linux: platformdirs reads it)."""
     monkeypatch.setenv("SEQLM_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,6 @@ that follow it, turns keys into the panes' actions, and reports every job that f
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
 from pathlib import Path
 
 from textual import work
@@ -24,8 +21,10 @@ from seqlm_tui.core.config import RunConfig
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.novelty import Novelty
 from seqlm_tui.core.presets import config_for
-from seqlm_tui.tui import actions, focus, jobs, quitting, sizes, terminal
+from seqlm_tui.tui import actions, focus, jobs, quitting, session, sizes, terminal
 from seqlm_tui.tui.commands import SeqlmCommands
+from seqlm_tui.tui.lesson_hooks import LessonActions
+from seqlm_tui.tui.lifeline import Lifeline
 from seqlm_tui.tui.messages import (
     CheckpointLoaded,
     CheckpointSaved,
@@ -39,6 +38,7 @@ from seqlm_tui.tui.messages import (
 )
 from seqlm_tui.tui.panes.checkpoints import CheckpointsPane
 from seqlm_tui.tui.panes.insight import InsightPane
+from seqlm_tui.tui.panes.lessons import LessonsPane
 from seqlm_tui.tui.panes.prompt import PromptPane, Source
 from seqlm_tui.tui.panes.setup import SetupPane
 from seqlm_tui.tui.panes.sweep import SweepPane
@@ -46,27 +46,30 @@ from seqlm_tui.tui.panes.train import TrainPane
 from seqlm_tui.tui.screens.help import HelpScreen
 from seqlm_tui.tui.screens.save import SaveScreen
 from seqlm_tui.tui.threads import leave_a_core_to_the_ui
+from seqlm_tui.tui.widgets.lesson_strip import LessonStrip
 from seqlm_tui.tui.widgets.message_bar import MessageBar
 from seqlm_tui.tui.widgets.pane_tabs import PaneTabs
 
 DEFAULT_PRESET = "counting-watch"  # no download, and seconds of visible progress
 PANES = (("setup", "Setup", "F2"), ("train", "Train", "F3"), ("sweep", "Sweep", "F4"), ("prompt", "Prompt", "F5"),
-         ("checkpoints", "Checkpoints", "F6"), ("insight", "Insight", "F7"))
+         ("checkpoints", "Checkpoints", "F6"), ("insight", "Insight", "F7"), ("learn", "Learn", "F8"))
 
 
-class SeqlmApp(App):
+class SeqlmApp(LessonActions, App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # also for a subclass defined elsewhere
     TITLE = "seqlm-tui"
     COMMANDS = App.COMMANDS | {SeqlmCommands}
     BINDINGS = actions.bindings()
 
-    def __init__(self, cfg: RunConfig | None = None) -> None:
+    def __init__(self, cfg: RunConfig | None = None, lesson: str | None = None) -> None:
+        """``lesson``: open the Learn pane on it once the lessons are read ("": where the learner stands)."""
         super().__init__()
         # TERM=dumb, LANG=C: ASCII only, and no colour for a dumb terminal (tui.terminal decides).
         self.terminal = terminal.detect()
         self._own_filters = ([] if self.terminal.colour else [NoColor()]) + (
             [terminal.AsciiFilter()] if self.terminal.ascii else [])
         self.start_cfg = cfg or config_for(DEFAULT_PRESET)
+        self.start_lesson = lesson
         self.panes_in = False  # every pane is mounted (see compose)
         self.early_actions: list[tuple] = []  # keys pressed before that, run once it is so
         self.quit_after_save = False
@@ -85,26 +88,23 @@ class SeqlmApp(App):
         self.prompt = PromptPane(self.model_source, id="prompt-pane")
         self.checkpoints = CheckpointsPane(id="checkpoints-pane")
         self.insight = InsightPane(id="insight-pane")
-        self._lazy = (self.sweep_pane, self.prompt, self.checkpoints, self.insight)
+        self.lessons = LessonsPane(self.start_lesson, id="lessons-pane")
+        self._lazy = (self.sweep_pane, self.prompt, self.checkpoints, self.insight, self.lessons)
         panes = {"setup": self.setup, "train": self.train, "sweep": Lazy(self.sweep_pane),
-                 "prompt": Lazy(self.prompt), "checkpoints": Lazy(self.checkpoints), "insight": Lazy(self.insight)}
+                 "prompt": Lazy(self.prompt), "checkpoints": Lazy(self.checkpoints), "insight": Lazy(self.insight),
+                 "learn": Lazy(self.lessons)}
         with PaneTabs(initial="train", id="tabs"):
             for pid, name, key in PANES:
                 with TabPane(f"{name} {key}", id=pid):
                     yield panes[pid]
+        yield LessonStrip(id="lesson-strip")  # the lesson's goal and check, seen from every pane
         self.messages = MessageBar(id="messages")  # kept: a dialog on top must not make it unreachable
         yield self.messages
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.set_class(not self.terminal.colour, "-mono")  # the active tab in reverse video (app.tcss)
-        leave_a_core_to_the_ui()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal or a kill: leave cleanly
-            try:
-                loop.add_signal_handler(sig, self.exit)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass
+        leave_a_core_to_the_ui()  # (a closed terminal or a kill: see tui.lifeline)
         self.call_after_refresh(self.warm_up)
         self.set_interval(0.02, self.when_panes_are_in)
 
@@ -119,7 +119,8 @@ class SeqlmApp(App):
         if self.panes_in or not all(w.is_mounted for p in self._lazy for w in p.walk_children(with_self=True)):
             return  # every widget of every pane: a pane is mounted before its views have composed theirs
         self.panes_in = True
-        self.train.new_run(self.start_cfg, note="")
+        if not session.start(self):  # a room's session that comes back gets its last run instead
+            self.train.new_run(self.start_cfg, note="")
         focus.follow(self, self.query_one("#tabs", TabbedContent).active_pane)
         for args in self.early_actions:
             self.call_later(self.run_action, *args)
@@ -184,6 +185,8 @@ class SeqlmApp(App):
     @jobs.while_running
     def on_train_eval(self, msg: TrainEval) -> None:
         self.insight.compare.mark_dirty()
+        for view in self.insight.looks.values():  # the neuron and attention views read the weights evaluated
+            view.evaluated(msg.eval.step, msg.model)
 
     def on_train_finished(self, msg: TrainFinished) -> None:
         dev = msg.result.get("dev_loss")
@@ -329,8 +332,10 @@ class SeqlmApp(App):
 
         def done(name: str | None) -> None:
             if name:
-                self.train.save(folder / name if not os.path.isabs(os.path.expanduser(name)) and "/" not in name
-                                else os.path.expanduser(name))
+                try:
+                    self.train.save(session.save_target(name, folder))
+                except SeqlmError as err:
+                    self.notify(str(err), severity="error")
 
         self.push_screen(SaveScreen(f"{run.name}-step{run.step}", str(folder)), done)
 
@@ -344,6 +349,11 @@ class SeqlmApp(App):
 
     def action_insight_view(self, delta: int) -> None:
         self.insight.cycle(delta)
+
+    def action_look(self, what: str, *args) -> None:
+        """A key of the Insight view in sight (neurons, attention): the view knows what it does."""
+        if self.check_action("look", (what,)):
+            self.insight.looks[self.insight.view].key(what, *args)
 
     def action_log_y(self) -> None:
         self.train.toggle_log()
@@ -371,6 +381,9 @@ class SeqlmApp(App):
             return pane == "insight"  # from any view: it shows its own
         if action == "insight_view":
             return pane == "insight"
+        if action == "look":
+            view = self.insight.looks.get(self.insight.view) if pane == "insight" else None
+            return view is not None and view.applies(str(parameters[0]))
         return True
 
     @property
@@ -388,7 +401,11 @@ class SeqlmApp(App):
             focus.follow(self, event.pane)
 
 
-def run_app() -> int:
-    app = SeqlmApp()
+def run_app(cfg: RunConfig | None = None, lesson: str | None = None) -> int:
+    session.watch_parent()
+    app = SeqlmApp(cfg, lesson=lesson)
+    lifeline = Lifeline(app)
+    lifeline.install()
     app.run()
-    return app.return_code or 0
+    session.keep_last_run(app)
+    return lifeline.finish(app.return_code)

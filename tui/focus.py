@@ -32,6 +32,8 @@ def focus_pane(app: App, pane) -> None:
         target = app.query_one("#ckpt-table")
     elif pane.id == "insight":
         target = app.query_one("#insight-tabs").query_one(Tabs)  # left/right walk the views
+    else:  # a pane may name the widget that takes its keys (Learn: the list of lessons, or the lesson)
+        target = next((c.focus_target() for c in pane.children if hasattr(c, "focus_target")), None)
     if target is not None and app.focused is not target:
         # At once (Widget.focus waits for a later turn of the queue, behind keys already typed).
         app.screen.set_focus(target)

@@ -9,7 +9,7 @@ import inspect
 
 from textual.worker import Worker, WorkerState
 
-from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.errors import SeqlmError, out_of_memory
 from seqlm_tui.tui.messages import JobState
 
 NAMES = {
@@ -17,7 +17,8 @@ NAMES = {
     "memory": "the memory task", "generate": "the continuation", "summary": "the Setup summary",
     "save": "saving", "load": "loading the checkpoint", "browse": "reading the checkpoint folder",
     "reading": "reading the model", "neurons": "the neuron view", "attention": "the attention view",
-    "warm-up": "warming up",
+    "warm-up": "warming up", "lessons": "reading the lessons", "lesson": "the lesson's experiment",
+    "lesson-save": "saving the lesson progress",
 }
 LONG = ("train", "sweep", "compare", "memory")  # what x stops and quitting asks about
 ACTIVE = (WorkerState.PENDING, WorkerState.RUNNING)
@@ -38,6 +39,8 @@ def failure_text(worker: Worker) -> str:
     err = worker.error
     if isinstance(err, SeqlmError):
         return str(err)
+    if message := out_of_memory(err):
+        return message
     what = NAMES.get(worker.group, worker.group or "a job")
     return f"{what} failed (a bug: {type(err).__name__}: {err})."
 

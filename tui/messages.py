@@ -23,8 +23,10 @@ class TrainStep(Message):
 
 @dataclass
 class TrainEval(Message):
-    """A dev evaluation (core.events.Eval)."""
+    """A dev evaluation (core.events.Eval), with a copy of the weights evaluated when a view reads them
+    (the neuron and attention views: a copy taken while the trainer waits at the evaluation)."""
     eval: Any
+    model: Any = None
 
 
 @dataclass
@@ -191,3 +193,26 @@ class JobState(Message):
     the worker; this one goes on up to the app, which reports every failure in one place."""
     worker: Any
     state: Any
+
+
+@dataclass
+class NeuronsRead(Message):
+    """The neuron view's text read through one run's model (core.neurons.NeuronReading and the features'
+    score table), or the sentence saying why it could not be; ``key`` names the text (its source and
+    content), for the scores' history."""
+    run: Any
+    step: int
+    key: Any
+    reading: Any = None
+    table: Any = None
+    error: str | None = None
+
+
+@dataclass
+class AttentionRead(Message):
+    """The attention view's text read through one run's Transformer (core.attention.AttentionReading), or
+    the sentence saying why it could not be."""
+    run: Any
+    step: int
+    reading: Any = None
+    error: str | None = None

@@ -3,7 +3,7 @@ thread that holds it still, posted as one ``ModelReading``."""
 
 from __future__ import annotations
 
-from seqlm_tui.core import insight
+from seqlm_tui.core import attention, insight, neurons
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.models import registry
 from seqlm_tui.core.run import Run
@@ -24,6 +24,11 @@ def reading(run: Run) -> ModelReading:
     else:
         note = f"{spec.title} has no character embedding to show" + ("; its table is under Bigram." if table else ".")
     return ModelReading(run, run.step, None, note, table, table_note)
+
+
+def looked_into(run: Run) -> bool:
+    """Whether the neuron or the attention view reads this model at each evaluation."""
+    return neurons.has_units(run.model) or attention.has_attention(run.model)
 
 
 def has_reading(run: Run) -> bool:

@@ -2,8 +2,9 @@
 it supports, where every pane still shows all it has; below that one line says the size it needs (keys
 still work, and the screen comes back as soon as the terminal is large enough).
 
-- under 72 columns the tab labels drop their F-keys, so all six fit, and the footer its palette hint
-  (ctrl+p still opens it; the help says so); the Train pane's status gets a third line;
+- under 80 columns the tab labels drop their F-keys, so all seven fit (with them they take 79), and the
+  footer its palette hint (ctrl+p still opens it; the help says so);
+- under 72 columns the Train pane's status gets a third line;
 - under 24 rows the header goes (it repeats the title) and the Train pane's samples take two lines at
   most, which leaves the loss chart room for its ticks and legend.
 """
@@ -15,7 +16,8 @@ from textual.geometry import Size
 from textual.widgets import Footer, Static, TabbedContent
 
 MIN_WIDTH, MIN_HEIGHT = 60, 20
-WIDE = 72  # columns from which the tab labels name their F-keys and the footer shows the palette hint
+WIDE = 72  # columns from which the Train status fits two lines
+LABELLED = 80  # columns from which the tab labels name their F-keys and the footer shows the palette hint
 TALL = 24  # rows from which the header is shown
 
 
@@ -35,9 +37,9 @@ def fit(app: App, size: Size, panes) -> None:
     app.set_class(small, "-too-small")
     app.set_class(size.height < TALL, "-short")
     app.query_one("#too-small", Static).update(notice(size) if small else "")
-    wide = size.width >= WIDE
-    app.set_class(not wide, "-narrow")
+    app.set_class(size.width < WIDE, "-narrow")
+    labelled = size.width >= LABELLED
     tabs = app.query_one("#tabs", TabbedContent)
     for pid, name, key in panes:
-        tabs.get_tab(pid).label = f"{name} {key}" if wide else name
-    app.query_one(Footer).show_command_palette = wide
+        tabs.get_tab(pid).label = f"{name} {key}" if labelled else name
+    app.query_one(Footer).show_command_palette = labelled

@@ -239,28 +239,24 @@ def quality(quick: bool) -> Row:
                {"seed_s": seed, "fast_s": fast, "speedup": ratio})
 
 
-def best_names(quick: bool) -> Row:
-    """7. The names-transformer preset trained headless; its test loss against makemore's ~1.92."""
-    import torch._dynamo  # noqa: F401
+def frontier(quick: bool) -> list[Row]:
+    """7. The names frontier: each budget's preset, its time and test loss, against makemore's recipe
+    trained for the same seconds (``--quick``: the first two budgets)."""
+    from seqlm_tui.cli.bench.frontier import measure
 
-    from seqlm_tui.core.batches import make_batcher as mk
-    from seqlm_tui.core.train import evaluate
-
-    cfg = config_for("names-transformer")
-    if quick:
-        cfg.train.steps = 500
-    run = new_run(cfg)
-    t0 = time.perf_counter()
-    for e in Trainer(run, sample_count=0).events():
-        if isinstance(e, ev.Error):
-            raise RuntimeError(e.message)
-    secs = time.perf_counter() - t0
-    b = mk(run.dataset, "test", "sequence", run.model.context, 1)
-    test, _ = evaluate(run.model, b.eval_batches(0))
-    label = "names-transformer" + (" (500 steps in --quick)" if quick else "")
-    return Row("best_names", f"Best names model, test loss ({label})",
-               f"test {test:.4f} after {secs / 60:.1f} min (makemore's Transformer: ~1.92)", test,
-               "<= 1.95 within 10 min", test <= 1.95 and secs <= 600, {"test_loss": test, "seconds": secs})
+    mine, theirs = measure(quick)
+    by_time = sorted(range(len(mine)), key=lambda i: mine[i]["seconds"])
+    rows = []
+    for i, point in zip(by_time, theirs):
+        r = mine[i]
+        met = r["test_loss"] <= r["target"] and r["seconds"] <= r["budget"]
+        rows.append(Row(f"frontier_{r['preset']}", f"Names frontier: test <= {r['target']:.2f} within "
+                        f"{r['budget']:g} s ({r['preset']})",
+                        f"test {r['test_loss']:.4f} in {r['seconds']:.1f} s ({r['steps']:,} steps); makemore's "
+                        f"recipe in the same time: {point['test_loss']:.4f} ({point['steps']:,} steps)",
+                        r["test_loss"], f"<= {r['target']:.2f} within {r['budget']:g} s", met,
+                        {**r, "baseline": point}))
+    return rows
 
 
 _ENCODE = """
@@ -394,7 +390,7 @@ ITEMS = {
     "elman": elman_vs_torch,
     "streaming": streaming,
     "quality": quality,
-    "best": best_names,
+    "frontier": frontier,
     "data": data_scaling,
     "app": app_training,
     "startup": startup_time,

@@ -8,7 +8,7 @@ import sys
 
 from seqlm_tui.cli.draw import line_chart
 from seqlm_tui.cli.flags import config_from_args
-from seqlm_tui.cli.output import out
+from seqlm_tui.cli.output import live_line, out
 from seqlm_tui.cli.stopping import STOP, check
 from seqlm_tui.core import events as ev
 from seqlm_tui.core.errors import SeqlmError
@@ -21,7 +21,7 @@ def run(args) -> int:
     scfg.check()
     run_ = new_run(config_from_args(args))
     done = None
-    tty = sys.stderr.isatty()
+    tty = live_line()
     for e in Sweep(run_, scfg, stop=STOP).events():
         if isinstance(e, ev.Error):
             raise SeqlmError(e.message)

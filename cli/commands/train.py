@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from seqlm_tui.cli.errors import UsageError
 from seqlm_tui.cli.flags import config_from_args, resume_config
-from seqlm_tui.cli.output import Progress, out, say
+from seqlm_tui.cli.output import Progress, live_line, out, output_lost, say, stop_when_output_is_lost, told
 from seqlm_tui.cli.stopping import STOP, check
 from seqlm_tui.core import checkpoint
 from seqlm_tui.core import events as ev
@@ -39,8 +38,8 @@ def save_or_rescue(run: Run, target: str | Path, folder: Path, keep: str) -> tup
     rescue = checkpoint.fresh_name(run, folder)
     try:
         path = checkpoint.save(run, rescue, keep)
-    except SeqlmError:
-        return None, f"{first}."
+    except SeqlmError as err:
+        return None, f"{first}; saving it in {folder} failed too ({str(err).rstrip('.')}): the run is not saved."
     return path, f"{first}; the run was saved to {path} instead."
 
 
@@ -55,7 +54,8 @@ def run(args) -> int:
     else:
         run_ = new_run(config_from_args(args))
     human = not args.json
-    progress = Progress(sys.stderr.isatty())
+    progress = Progress(live_line())
+    stop_when_output_is_lost(False)  # the run is what matters: it trains on, and is saved, whoever reads
     trainer = Trainer(run_, sample_count=0 if args.quiet or args.json else 3, keep_best=keep == "best", stop=STOP)
     result, failed = None, None
     try:
@@ -85,6 +85,11 @@ def run(args) -> int:
         target = args.save if args.save else checkpoint.fresh_name(run_, folder)  # "dir/" stays a folder
         path, problem = save_or_rescue(run_, target, folder, keep)
     kept = checkpoint.kept(run_, keep)
+    result = dict(result or {}, checkpoint=str(path) if path else None, kept=kept)
+    if failed is not None:
+        result.update(diverged=True, error=failed.message, steps=run_.step, dev_loss=run_.metrics.get("dev_loss"))
+    if args.json:
+        out(json.dumps(result))  # a diverged run's too: what happened, and where its weights went
     if failed is not None:
         say(f"{failed.message.rstrip('.')}.")
         if path and kept["rule"] == "best" and kept["step"] != run_.step:
@@ -92,13 +97,7 @@ def run(args) -> int:
                 f"were saved to {path} (--keep last keeps those of the last good step).")
         elif path:
             say(f"the weights of the last good step ({run_.step:,}) were saved to {path}.")
-        if problem:
-            say(problem)
-        return 1
-    result = dict(result or {}, checkpoint=str(path) if path else None, kept=kept)
-    if args.json:
-        out(json.dumps(result))
-    else:
+    elif not args.json:
         dev, train = result.get("dev_loss"), result.get("train_loss")
         out(f"done: {result['steps']:,} steps"
             + (f", train loss {train:.4f}" if train is not None else "")
@@ -111,5 +110,8 @@ def run(args) -> int:
             out(f"saved {path}")
     if problem:
         say(problem)
-        return 1
-    return 0
+    if lost := output_lost():
+        told(f"standard output was lost ({lost}); training went on to its end"
+             + (f" and the run was saved to {path}." if path else (", and nothing was saved (--no-save)."
+                                                                    if not saving else ".")))
+    return 1 if failed is not None or problem or lost else 0

@@ -63,6 +63,13 @@ class LanguageModel(nn.Module):
         state), shaped (..., units) with one row per position, or None if it has none (health checks)."""
         return None
 
+    def unit_states(self, x: torch.Tensor) -> tuple[torch.Tensor, list[tuple[str, int, torch.Tensor]]] | None:
+        """The logits and every hidden unit the model computes at each position of ``x`` (B, T), read from a
+        fresh state: a list of (kind, layer, values (B, T, units)), kind "h" (a recurrent hidden state), "c"
+        (an LSTM's cell) or "hidden" (a feed-forward hidden layer); None if the model has no hidden units
+        (the neuron view)."""
+        return None
+
     @property
     def device(self) -> torch.device:
         for t in self.parameters():

@@ -80,6 +80,10 @@ class ElmanLM(LanguageModel):
                       self.rnn.W_ih, self.rnn.b_ih)
         return self.rnn.recur(xw, self.init_state(x.shape[0]))[0]
 
+    def unit_states(self, x: torch.Tensor):
+        hs = self.tanh_units(x)
+        return self.head(hs), [("h", 0, hs)]
+
     def forward(self, x, state=None):
         if state is None:
             state = self.init_state(x.shape[0])

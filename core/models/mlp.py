@@ -42,6 +42,13 @@ class MLP(LanguageModel):
         e = F.embedding(x, self.C.weight).flatten(-2)
         return torch.tanh(F.linear(e, self.hidden.weight, self.hidden.bias))
 
+    def unit_states(self, x: torch.Tensor):
+        """The hidden layer for the window ending at each position, as ``forward`` reads it."""
+        full = torch.cat([self.init_state(x.shape[0]), x], dim=1)
+        e = self.C.weight[full.unfold(1, self.block_size, 1)[:, 1:]].flatten(-2)
+        hidden = torch.tanh(F.linear(e, self.hidden.weight, self.hidden.bias))
+        return F.linear(hidden, self.out.weight, self.out.bias), [("hidden", 0, hidden)]
+
     def init_state(self, batch: int) -> torch.Tensor:
         """The state is the context window, all boundary tokens at the start (as makemore samples)."""
         return torch.full((batch, self.block_size), self.pad, dtype=torch.long, device=self.device)

@@ -51,19 +51,40 @@ class TorchRNNLM(LanguageModel):
         inp = self.inputs(x)
         return self.rnn(inp, self.init_state(x.shape[0]))[0]
 
-    def forward(self, x, state=None):
-        if state is None:
-            state = self.init_state(x.shape[0])
-        inp = self.inputs(x)
-        if x.shape[0] == 1 and not torch.is_grad_enabled() and x.device.type == "cpu":
+    def _run(self, inp: torch.Tensor, state):
+        if inp.shape[0] == 1 and not torch.is_grad_enabled() and inp.device.type == "cpu":
             # Streaming one token at a time: oneDNN's CPU LSTM costs ~20 ms a step at batch 1, the
             # native kernel ~0.2 ms (measured by `seqlm-tui bench`); training keeps oneDNN.
             mkldnn = torch.backends.mkldnn
             was, mkldnn.enabled = mkldnn.enabled, False
             try:
-                out, state = self.rnn(inp, state)
+                return self.rnn(inp, state)
             finally:
                 mkldnn.enabled = was
-        else:
-            out, state = self.rnn(inp, state)
+        return self.rnn(inp, state)
+
+    def forward(self, x, state=None):
+        if state is None:
+            state = self.init_state(x.shape[0])
+        out, state = self._run(self.inputs(x), state)
         return self.head(out), state
+
+    def unit_states(self, x: torch.Tensor):
+        """Every layer's h (and the LSTM's cell c) at each position. torch's layers return only the top
+        layer's h for every step, so the model is stepped one position at a time (as it streams) and the
+        state read after each."""
+        inp, state = self.inputs(x), self.init_state(x.shape[0])
+        hs, cs = [], []
+        for t in range(x.shape[1]):
+            _, state = self._run(inp[:, t:t + 1], state)
+            hs.append(state[0] if self.cell == "lstm" else state)
+            if self.cell == "lstm":
+                cs.append(state[1])
+        h = torch.stack(hs, 2)  # (layers, B, T, H)
+        c = torch.stack(cs, 2) if cs else None
+        groups = []
+        for k in range(self.layers):
+            groups.append(("h", k, h[k]))
+            if c is not None:
+                groups.append(("c", k, c[k]))
+        return self.head(h[-1]), groups

@@ -15,6 +15,7 @@ from seqlm_tui.core.models.mlp import MLP
 from seqlm_tui.core.models.recurrent import TorchRNNLM
 from seqlm_tui.core.models.transformer import TransformerLM
 
+BUILT_HERE = ("init",)  # fields applied to the built model, not passed to its constructor
 MAX_PARAMS = 200_000_000  # 800 MB of float32 weights, 3.2 GB with Adam's moments and the gradients
 
 
@@ -36,7 +37,8 @@ class ModelSpec:
         return self.cls.batch_kind
 
     def _make(self, cfg: ModelConfig, vocab_size: int, pad: int) -> LanguageModel:
-        return self.cls(vocab_size, pad, **self.fixed, **{f: getattr(cfg, f) for f in self.fields})
+        args = {f: getattr(cfg, f) for f in self.fields if f not in BUILT_HERE}
+        return self.cls(vocab_size, pad, **self.fixed, **args)
 
     def count_params(self, cfg: ModelConfig, vocab_size: int, pad: int | None = 0) -> int:
         """The model's size without allocating its weights (on the meta device)."""
@@ -57,11 +59,14 @@ class ModelSpec:
     def build(self, cfg: ModelConfig, vocab_size: int, pad: int | None = 0) -> LanguageModel:
         n = self.check_size(cfg, vocab_size, pad)
         try:
-            return self._make(cfg, vocab_size, 0 if pad is None else pad)
+            model = self._make(cfg, vocab_size, 0 if pad is None else pad)
         except (RuntimeError, MemoryError) as err:
             if isinstance(err, RuntimeError) and "alloc" not in str(err).lower():
                 raise
             raise SeqlmError(f"not enough memory for this {self.name} ({n:,} parameters); make it smaller.") from None
+        if "init" in self.fields and cfg.init == "randn":
+            plain_randn(model)
+        return model
 
     def check(self, cfg: ModelConfig) -> None:
         if "heads" in self.fields and cfg.emb % cfg.heads:
@@ -71,21 +76,31 @@ class ModelSpec:
                              f"({cfg.emb} / {cfg.heads} is odd).", "model.heads")
 
 
-_RNN_FIELDS = ("hidden", "layers", "dropout", "one_hot", "emb")
+def plain_randn(model: LanguageModel) -> None:
+    """The seed's MLP post draws every parameter from N(0, 1) (``torch.randn``), biases and embedding
+    included, from the global generator (seeded by the run). Its first loss is far above ln V: the logits
+    are large and confidently wrong, and many tanh units start saturated (makemore part 3 fixes both)."""
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_()
+
+
+_RNN_FIELDS = ("hidden", "layers", "dropout", "one_hot", "emb", "init")
 _RNN_DEFAULTS = {"hidden": 256, "layers": 1, "one_hot": True, "emb": 32, "dropout": 0.0}
 
 MODELS: dict[str, ModelSpec] = {s.name: s for s in [
     ModelSpec("bigram-counts", "Bigram (counts)", BigramCounts, ("smoothing",), {"smoothing": 1.0}),
-    ModelSpec("bigram-neural", "Bigram (neural)", BigramNeural, ()),
-    ModelSpec("mlp", "MLP (Bengio et al.)", MLP, ("block_size", "emb", "hidden"),
+    ModelSpec("bigram-neural", "Bigram (neural)", BigramNeural, ("init",)),
+    ModelSpec("mlp", "MLP (Bengio et al.)", MLP, ("block_size", "emb", "hidden", "init"),
               {"block_size": 3, "emb": 10, "hidden": 200}),
-    ModelSpec("elman", "Elman RNN (from scratch)", ElmanLM, ("hidden", "one_hot", "emb"),
+    ModelSpec("elman", "Elman RNN (from scratch)", ElmanLM, ("hidden", "one_hot", "emb", "init"),
               {"hidden": 32, "one_hot": True, "emb": 32}),
     ModelSpec("rnn", "torch RNN", TorchRNNLM, _RNN_FIELDS, _RNN_DEFAULTS, {"cell": "rnn"}),
     ModelSpec("lstm", "LSTM", TorchRNNLM, (*_RNN_FIELDS, "forget_bias"), {**_RNN_DEFAULTS, "forget_bias": 0.0},
               {"cell": "lstm"}),
     ModelSpec("gru", "GRU", TorchRNNLM, _RNN_FIELDS, _RNN_DEFAULTS, {"cell": "gru"}),
-    ModelSpec("transformer", "Transformer (tiny)", TransformerLM, ("emb", "heads", "layers", "block_size", "dropout"),
+    ModelSpec("transformer", "Transformer (tiny)", TransformerLM,
+              ("emb", "heads", "layers", "block_size", "dropout", "init"),
               {"emb": 64, "heads": 4, "layers": 4, "block_size": 32, "dropout": 0.0}),
 ]}
 

@@ -40,7 +40,7 @@ def test_every_package_folder_is_installed():
 
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     folders = {"seqlm_tui." + ".".join(p.parent.relative_to(ROOT).parts)
-               for top in ("core", "tui", "cli") for p in (ROOT / top).rglob("__init__.py")}
+               for top in ("core", "tui", "cli", "lessons") for p in (ROOT / top).rglob("__init__.py")}
     assert listed == folders
 
 

@@ -46,8 +46,10 @@ def test_counting_elman_learns_to_count(counting_run):
 
 
 def test_names_mlp_reduced_seed_recipe():
-    cfg = apply(config_for("names-mlp-seed"), {"train": {"steps": 3000, "schedule": "constant",
-                                                         "eval_every": 3000}})
+    # torch's init: the seed's own (randn, the preset's) spends its first few thousand steps undoing a loss
+    # of ~29 (tests/core/test_init_overfit.py), and 3,000 steps end near dev 3.0
+    cfg = apply(config_for("names-mlp-seed"), {"model": {"init": "torch"},
+                                               "train": {"steps": 3000, "schedule": "constant", "eval_every": 3000}})
     run = new_run(cfg)
     events = train(run, samples=5)
     dev = [e for e in events if isinstance(e, ev.Eval)][-1].dev_loss

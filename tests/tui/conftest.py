@@ -13,7 +13,8 @@ from textual import events
 from seqlm_tui.core.presets import apply, config_for
 from seqlm_tui.tui.app import SeqlmApp
 
-PANES = {"f2": "setup", "f3": "train", "f4": "sweep", "f5": "prompt", "f6": "checkpoints", "f7": "insight"}
+PANES = {"f2": "setup", "f3": "train", "f4": "sweep", "f5": "prompt", "f6": "checkpoints", "f7": "insight",
+         "f8": "learn"}
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -346,11 +346,12 @@ async def test_insight_keys_views_and_stops():
         await press(pilot, "6")  # the digit works like F7
         await until(pilot, lambda: app.active_pane == "insight", "the Insight pane")
         assert app.insight.view == "embeddings" and "right_square_bracket" in keys()
-        for view in ("bigram", "health", "compare", "memory", "embeddings"):
+        for view in ("bigram", "health", "compare", "memory", "neurons", "attention", "embeddings"):
             await press(pilot, "]")
             await until(pilot, lambda view=view: app.insight.view == view, view)
-        await press(pilot, "[")
-        await until(pilot, lambda: app.insight.view == "memory", "back to memory")
+        for view in ("attention", "neurons", "memory"):
+            await press(pilot, "[")
+            await until(pilot, lambda view=view: app.insight.view == view, f"back to {view}")
         assert "m" in keys() and "r" in keys()  # each comparison starts from any view (it shows its own)
         # a bad rate is one sentence at the field, and nothing starts
         await press(pilot, "[")

@@ -26,6 +26,7 @@ from textual.widgets import DataTable, Static
 from seqlm_tui.core import checkpoint, checkpoint_list
 from seqlm_tui.core.checkpoint_list import CheckpointInfo
 from seqlm_tui.core.fmt import fit
+from seqlm_tui.tui import session
 from seqlm_tui.tui.jobs import ReportsJobs
 from seqlm_tui.tui.messages import CheckpointLoaded, CheckpointRows
 
@@ -70,8 +71,10 @@ class Saved(str):
         return out
 
 
-def _cells(info: CheckpointInfo, stamp: tuple | None, name_width: int) -> tuple:
-    name = fit(info.path.name, name_width)
+def _cells(info: CheckpointInfo, stamp: tuple | None, name_width: int, own: Path | None) -> tuple:
+    # A file of another folder (a room's shared one) is named with its folder: it is loaded, never written.
+    shown = info.path.name if own is None or info.path.parent == own else f"{info.path.parent.name}/{info.path.name}"
+    name = fit(shown, name_width)
     when = Saved.of(stamp)
     if info.error:
         return (Text(name + "\n") + Text(fit(f"unreadable: {info.reason}", name_width), style="bold"), "", "", when)
@@ -94,6 +97,7 @@ class CheckpointsPane(ReportsJobs, Vertical):
         self.known: dict[str, tuple[tuple, CheckpointInfo]] = {}  # path -> (stamp, info)
         self.infos: list[CheckpointInfo] = []
         self.name_width = 40
+        self.own: Path | None = None  # the app's own folder, as last listed
 
     def compose(self) -> ComposeResult:
         yield Static("", id="ckpt-folder")
@@ -113,27 +117,33 @@ class CheckpointsPane(ReportsJobs, Vertical):
             table = self.query_one(DataTable)
             for key, (stamp, info) in self.known.items():
                 if key in table.rows:
-                    table.update_cell(key, "checkpoint", _cells(info, stamp, width)[0], update_width=True)
+                    table.update_cell(key, "checkpoint", _cells(info, stamp, width, self.own)[0], update_width=True)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
         known = self.known.get(event.row_key.value) if event.row_key is not None else None
         info = known[1] if known else None
-        self.query_one("#ckpt-row", Static).update(
-            "" if info is None else info.error or f"{info.path.name}: {info.model} on {info.dataset}, step "
-            f"{info.step:,}" + (f", the {info.kept} weights" if info.kept else "") + ". Enter loads it.")
+        if info is None:
+            line = ""
+        elif info.error:  # the file's name, not its whole path: the reason must fit the two lines
+            line = info.error.replace(str(info.path), info.path.name)
+        else:
+            line = (f"{info.path.name}: {info.model} on {info.dataset}, step {info.step:,}"
+                    + (f", the {info.kept} weights" if info.kept else "") + ". Enter loads it.")
+        self.query_one("#ckpt-row", Static).update(line)
 
     def refresh_list(self) -> None:
-        self.browse_worker(checkpoint.default_dir())
+        self.browse_worker(session.folders())
 
     @work(thread=True, group="browse", exclusive=True, exit_on_error=False)
-    def browse_worker(self, folder: Path) -> None:
+    def browse_worker(self, folders: list[Path]) -> None:
+        """The app's folder, then (in a room) the room's shared one."""
         infos, known = [], dict(self.known)
-        for path in checkpoint_list.listing(folder):
+        for path in (p for folder in folders for p in checkpoint_list.listing(folder)):
             stamp = _stamp(path)
             seen = known.get(str(path))
             infos.append(seen[1] if seen is not None and seen[0] == stamp else checkpoint_list.info(path))
-        self.post_message(CheckpointRows(folder, infos))
+        self.post_message(CheckpointRows(folders[0], infos))
 
     def on_checkpoint_rows(self, msg: CheckpointRows) -> None:
         msg.stop()
@@ -148,7 +158,7 @@ class CheckpointsPane(ReportsJobs, Vertical):
             old = self.known.get(key)
             if old is not None and old[0] == stamp and key in table.rows:
                 continue
-            cells = _cells(info, stamp, self.name_width)
+            cells = _cells(info, stamp, self.name_width, msg.folder)
             if key in table.rows:
                 for column, value in zip(COLUMNS, cells):
                     table.update_cell(key, column, value)
@@ -158,8 +168,11 @@ class CheckpointsPane(ReportsJobs, Vertical):
         table.sort("saved", key=lambda when: when.ns, reverse=True)  # newest first, as the folder listing is
         self.infos = msg.infos
         n = len(msg.infos)
+        self.own = msg.folder
+        shared = sum(i.path.parent != msg.folder for i in msg.infos)
         self.query_one("#ckpt-folder", Static).update(Text(
-            f"{msg.folder}: {n} checkpoint{'s' if n != 1 else ''}. "
+            f"{msg.folder}: {n - shared} checkpoint{'s' if n - shared != 1 else ''}"
+            + (f", and {shared} shared. " if shared else ". ")
             + ("Enter loads the highlighted one (weights, Setup and chart); r reads the folder again; " if n else "")
             + "ctrl+s saves the current run."))
 

@@ -1,4 +1,5 @@
-"""Insight: views inside the model (embeddings, bigram table, health) and across runs (compare, memory).
+"""Insight: views inside the model (embeddings, bigram table, health, neurons, attention) and across runs
+(compare, memory).
 
 The pane follows the current run (the app tells it which), and owns the two comparisons it can run:
 the learning-rate comparison (r) and the memory task (m), each a worker of its own.
@@ -19,14 +20,16 @@ from seqlm_tui.core.run import Run
 from seqlm_tui.tui.jobs import ReportsJobs
 from seqlm_tui.tui.messages import ComparisonEnded, MemoryResult, ModelReading, RateCurve
 from seqlm_tui.tui.readings import reading
+from seqlm_tui.tui.widgets.attention_view import AttentionView
 from seqlm_tui.tui.widgets.bigram_view import BigramView
 from seqlm_tui.tui.widgets.compare_view import CompareView
 from seqlm_tui.tui.widgets.embedding_view import EmbeddingView
 from seqlm_tui.tui.widgets.health_view import HealthView
 from seqlm_tui.tui.widgets.memory_view import MemoryView
+from seqlm_tui.tui.widgets.neuron_view import NeuronView
 from seqlm_tui.tui.widgets.pane_tabs import PaneTabs
 
-VIEWS = ("embeddings", "bigram", "health", "compare", "memory")
+VIEWS = ("embeddings", "bigram", "health", "compare", "memory", "neurons", "attention")
 REDRAW_S = 0.4
 JOBS = ("compare", "memory")
 
@@ -51,6 +54,10 @@ class InsightPane(ReportsJobs, Vertical):
                 yield CompareView(id="compare-view")
             with TabPane("Memory", id="insight-memory"):
                 yield MemoryView(id="memory-view")
+            with TabPane("Neurons", id="insight-neurons"):
+                yield NeuronView(id="neuron-view")
+            with TabPane("Attention", id="insight-attention"):
+                yield AttentionView(id="attention-view")
 
     def on_mount(self) -> None:
         self.embeddings = self.query_one(EmbeddingView)
@@ -58,6 +65,9 @@ class InsightPane(ReportsJobs, Vertical):
         self.health = self.query_one(HealthView)
         self.compare = self.query_one(CompareView)
         self.memory = self.query_one(MemoryView)
+        self.neurons = self.query_one(NeuronView)
+        self.attention = self.query_one(AttentionView)
+        self.looks = {"neurons": self.neurons, "attention": self.attention}  # the views with keys of their own
         self.set_interval(REDRAW_S, self.tick)
 
     # -- the views -----------------------------------------------------------------------------------
@@ -90,7 +100,7 @@ class InsightPane(ReportsJobs, Vertical):
     # -- following the current run -----------------------------------------------------------------
     def views_composed(self) -> bool:
         """Each view has built its own widgets (a pane can be mounted a moment before its views are)."""
-        views = (self.embeddings, self.bigram, self.health, self.compare, self.memory)
+        views = (self.embeddings, self.bigram, self.health, self.compare, self.memory, self.neurons, self.attention)
         return all(v.is_mounted and v.children for v in views)
 
     def follow(self, run: Run, label: str, training: bool) -> None:
@@ -103,6 +113,8 @@ class InsightPane(ReportsJobs, Vertical):
         self.health.reset("the counting bigram learns by counting: it has no gradients to show."
                           if run.model.trains_by_counting else "")
         self.compare.add_run(run, label)
+        for view in self.looks.values():
+            view.follow(run)
         if not training:
             self.read_worker(run)
 

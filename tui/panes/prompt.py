@@ -19,6 +19,7 @@ from textual.worker import WorkerState, get_current_worker
 
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.generate import TINY_TEMPERATURE, Generator, Sampling, render
+from seqlm_tui.core.lesson_facts import Exchange
 from seqlm_tui.core.novelty import NEW
 from seqlm_tui.core.textsafe import printable
 from seqlm_tui.tui.jobs import ReportsJobs
@@ -88,6 +89,7 @@ class PromptPane(ReportsJobs, Vertical):
         self.novelty, self.novelty_of = None, None
         self.item = ""  # the item (a name) being written, prompt and continuation, for where it comes from
         self.context: list[str] = []  # what the generator has seen since the last reset, to replay it
+        self.exchanges: list[Exchange] = []  # each prompt and its answer, newest last (the lessons check them)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="prompt-body"):
@@ -235,6 +237,10 @@ class PromptPane(ReportsJobs, Vertical):
                 text = text.partition(" ")[2]  # not half a number
         return text
 
+    def conversation(self) -> str:
+        """What the model has read and written since the last /reset (the Insight views can read it)."""
+        return self._context_text(self.gen.vocab) if self.gen is not None else ""
+
     def submit(self, prompt: str) -> None:
         src: Source = self.source()
         if src.tag is None:
@@ -255,6 +261,9 @@ class PromptPane(ReportsJobs, Vertical):
         self.updates = 0
         self.job += 1
         self._stop, self._slots = threading.Event(), threading.Semaphore(IN_FLIGHT)
+        new_item = not self.context or (self.ended_item and src.vocab.boundary is not None)
+        self.exchanges = [*self.exchanges[-99:], Exchange(prompt, fresh=new_item, serial=src.tag[0],
+                                                          step=src.tag[1])]
         self.stream(self.job, self._stop, self._slots, src, fresh, prompt, replay)
 
     @work(thread=True, group="generate", exit_on_error=False)
@@ -341,6 +350,7 @@ class PromptPane(ReportsJobs, Vertical):
             self._slots.release()  # a drawn token (the boundary's text is empty)
         if msg.text:
             self.transcript.append(msg.text)
+            self.exchanges[-1].answer += msg.text
             self.context.append(msg.text.strip() if self._sep(self.gen.vocab) else msg.text)
             self.updates += 1  # each token is its own update of the transcript: the continuation grows
             if len(self.context) > 2 * MAX_CONTEXT:
@@ -354,6 +364,8 @@ class PromptPane(ReportsJobs, Vertical):
             return
         self.answered += 1
         self.transcript.end(stopped=msg.stopped)
+        if self.exchanges:
+            self.exchanges[-1].done = True
         if msg.boundary:
             self.ended_item = True
         if msg.error:

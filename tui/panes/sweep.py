@@ -38,6 +38,7 @@ class SweepPane(ReportsJobs, Vertical):
         self.losses: list[float] = []
         self.smoothed: list[float] = []
         self.suggested: float | None = None
+        self.swept: RunConfig | None = None  # the setup of the latest sweep
         self.status = INTRO
         self.dirty = False
 
@@ -78,7 +79,7 @@ class SweepPane(ReportsJobs, Vertical):
         """Sweep a fresh model from ``cfg``, as ``seqlm-tui sweep`` does: the rate is for training from the
         start, and a trained model's curve (already near its floor) says little about it."""
         scfg = self.read_config()  # SeqlmError: the caller shows it
-        self.lrs, self.losses, self.smoothed, self.suggested = [], [], [], None
+        self.lrs, self.losses, self.smoothed, self.suggested, self.swept = [], [], [], None, cfg
         self.query_one(ProgressBar).update(total=scfg.steps, progress=0)
         self.set_status("sweeping... (x stops)")
         self.running = True

@@ -42,7 +42,7 @@ from seqlm_tui.tui.messages import (
     TrainSamples,
     TrainStep,
 )
-from seqlm_tui.tui.readings import has_reading, reading
+from seqlm_tui.tui.readings import has_reading, looked_into, reading
 from seqlm_tui.tui.widgets.loss_chart import LossChart
 
 REDRAW_S = 0.4              # numbers on screen at most 2.5 times a second
@@ -90,6 +90,7 @@ class TrainPane(ReportsJobs, Vertical):
         self.new_shares: list[tuple[int, float]] = []
         self.ended = 0  # training jobs that have ended (finished, stopped or failed)
         self.pause_at: int | None = None  # the next training pauses itself at this step (a lesson's stop)
+        self.saved_step = 0  # the current run's latest step that a file holds (a loaded run: its own)
 
     def compose(self) -> ComposeResult:
         yield LossChart(id="loss-chart")
@@ -121,6 +122,12 @@ class TrainPane(ReportsJobs, Vertical):
     def busy(self) -> bool:
         return self.state != "idle"
 
+    @property
+    def unsaved(self) -> bool:
+        """Whether the current run has trained steps that no checkpoint holds (safe from any thread)."""
+        run = self.run
+        return run is not None and run.step > self.saved_step
+
     def start_pause(self, cfg: RunConfig) -> None:
         if self.state == "running" and self.trainer is not None:
             self.trainer.pause()
@@ -150,6 +157,7 @@ class TrainPane(ReportsJobs, Vertical):
         """Make ``run`` the current one: the chart, the stats and (through the app) the other panes follow."""
         self.serial += 1
         self.run, self.label = run, label
+        self.saved_step = run.step  # a fresh run has nothing to lose; a loaded one is in its file
         self.best_dev = min(run.history.dev.values) if len(run.history.dev) else math.inf
         self.last_dev = run.history.dev.values[-1] if len(run.history.dev) else None
         self.new_shares = []
@@ -199,7 +207,7 @@ class TrainPane(ReportsJobs, Vertical):
         trainer = Trainer(run, stop=worker.cancelled_event)
         trainer.pause_at, self.pause_at = self.pause_at, None
         self.trainer = trainer
-        watch, last = has_reading(run), 0.0
+        watch, last, looked = has_reading(run), 0.0, looked_into(run)
         # A sample's mark: for the memory task whether it recalls (its sequences are noise: "new" would
         # only say the answer was wrong), else where it comes from (makemore's new / in train / in dev/test).
         is_memory = run.cfg.data.dataset == "memory"
@@ -208,8 +216,8 @@ class TrainPane(ReportsJobs, Vertical):
         for e in trainer.events():
             if isinstance(e, ev.Step):
                 post(TrainStep(e, trainer.paused))
-            elif isinstance(e, ev.Eval):
-                post(TrainEval(e))
+            elif isinstance(e, ev.Eval):  # the trainer waits here: the copy is of the weights evaluated
+                post(TrainEval(e, run.snapshot_model() if looked else None))
             elif isinstance(e, ev.Health):
                 post(TrainHealth(e.health))
             elif isinstance(e, ev.Sample):
@@ -233,17 +241,25 @@ class TrainPane(ReportsJobs, Vertical):
                 last = time.monotonic()
                 post(reading(run))
 
-    def _payload(self):
+    def payload(self):
+        """(what a checkpoint of the current run holds, the run), taken while the trainer stands still
+        between two steps; from any thread."""
         trainer, run = self.trainer, self.run
         if trainer is not None and trainer.run is run:
             with trainer.still():
                 return checkpoint.to_payload(run), run
         return checkpoint.to_payload(run), run
 
+    def _written(self, payload: dict, run: Run, path: Path) -> Path:
+        saved = checkpoint.write_payload(payload, path)
+        if run is self.run:
+            self.saved_step = max(self.saved_step, int(payload["step"]))
+        return saved
+
     @work(thread=True, group="save", exit_on_error=False)
     def save_worker(self, path: Path, quiet: bool) -> None:
-        payload, run = self._payload()
-        saved = checkpoint.write_payload(payload, checkpoint.target(path, run))
+        payload, run = self.payload()
+        saved = self._written(payload, run, checkpoint.target(path, run))
         self.post_message(CheckpointSaved(saved, quiet))
 
     @work(thread=True, group="save", exit_on_error=False)
@@ -251,9 +267,9 @@ class TrainPane(ReportsJobs, Vertical):
         """Keeps the best dev evaluation so far; a newer best that arrives during a write is written next."""
         while self.autosave_wanted:
             self.autosave_wanted = False
-            payload, run = self._payload()
+            payload, run = self.payload()
             path = checkpoint.default_dir() / f"{run.name}-best{checkpoint.SUFFIX}"
-            saved = checkpoint.write_payload(payload, path)
+            saved = self._written(payload, run, path)
             self.post_message(CheckpointSaved(saved, quiet=True))
 
     def on_worker_state_changed(self, event) -> None:

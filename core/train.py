@@ -16,12 +16,13 @@ import torch.nn.functional as F
 
 from seqlm_tui.core import events as ev
 from seqlm_tui.core import insight
-from seqlm_tui.core.batches import ItemBatcher, StreamBatcher, make_batcher
+from seqlm_tui.core.batches import ItemBatcher, make_batcher
 from seqlm_tui.core.config import field_spec
 from seqlm_tui.core.errors import SeqlmError, out_of_memory
 from seqlm_tui.core.generate import Sampling, samples
 from seqlm_tui.core.models.base import LanguageModel, detach_state
 from seqlm_tui.core.optim import lr_at, make_optimizer
+from seqlm_tui.core.rules import check_fits
 from seqlm_tui.core.run import Run, Snapshot, cpu_cores, resolve_device
 
 SMOOTHING = 0.98  # EMA factor of the smoothed train loss
@@ -210,11 +211,9 @@ class Trainer:
         torch.manual_seed(t.seed + run.step)
         random.seed(t.seed + run.step)
         kind, ctx = model.batch_kind, model.context
+        check_fits(cfg, ds)  # the same rules the app's Setup checks as the user types
         batcher = make_batcher(ds, "train", kind, ctx, cfg.data.batch_size, cfg.data.num_steps,
                                cfg.data.partition, gen, str(device))
-        if not isinstance(batcher, StreamBatcher) and cfg.data.batch_size > batcher.n:
-            raise SeqlmError(f"batch size {cfg.data.batch_size} is larger than the training split "
-                             f"({batcher.n:,} examples).")
         dev = make_batcher(ds, "dev", kind, ctx, 1, cfg.data.num_steps, "sequential", None, str(device))
         total = self.total_steps(batcher.steps_per_epoch)
         yield ev.Started(total, model.num_params(), ds.name, cfg.model.model, str(device),

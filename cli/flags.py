@@ -12,7 +12,7 @@ from typing import Any
 
 from seqlm_tui.cli.errors import UsageError
 from seqlm_tui.core import presets
-from seqlm_tui.core.config import SECTIONS, ModelConfig, RunConfig, field_type, flag, parse_value
+from seqlm_tui.core.config import SECTIONS, ModelConfig, RunConfig, field_spec, field_type, flag, parse_value
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.models import registry
 from seqlm_tui.core.rules import models_using, unused_reason
@@ -121,6 +121,9 @@ def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) ->
     else:
         cfg = presets.config_for(getattr(args, "preset", None), values.get("model.model"))
     cfg = presets.apply(cfg, nest(values))
+    if values.get("train.time_budget") and not {"train.steps", "train.epochs"} & values.keys():
+        # A budget typed alone is the length of the run: the preset's steps would end it first.
+        cfg.train.steps, cfg.train.epochs = field_spec("train", "steps").metadata["hi"], 0.0
     if cfg.data.dataset == "file" and not cfg.data.file.strip():
         raise UsageError("--dataset file needs --file PATH (the text file to train on).")
     refuse_unused(cfg, values)

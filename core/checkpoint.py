@@ -17,7 +17,6 @@ import os
 import pickle
 import stat
 import warnings
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -292,7 +291,8 @@ class _Window(io.RawIOBase):
         return self.f.tell() - self.start
 
 
-def _open(path: Path):
+def open_file(path: Path):
+    """A checkpoint file opened for reading (a regular file only: not a pipe, a device or a folder)."""
     fd = open_regular(path, "checkpoint file", "checkpoint")
     return os.fdopen(fd, "rb")
 
@@ -333,7 +333,7 @@ def read_card(path: str | Path) -> dict:
     """What a checkpoint is (config, step, metrics, kept, dataset) without its weights; a version 1 file
     has no card and is read whole."""
     path = Path(path).expanduser()
-    with _open(path) as f:
+    with open_file(path) as f:
         card, _ = _read_card(f, path)
     if card is None:
         card = {k: v for k, v in read_payload(path).items() if k in CARD_KEYS}
@@ -344,7 +344,7 @@ def read_card(path: str | Path) -> dict:
 def read_payload(path: str | Path) -> dict:
     """The checkpoint's contents, checked for format and version; never runs code from the file."""
     path = Path(path).expanduser()
-    with _open(path) as f:
+    with open_file(path) as f:
         _, start = _read_card(f, path)
         f.seek(start)
         head = f.read(4)
@@ -383,48 +383,3 @@ def load(path: str | Path, device: str = "auto") -> Run:
     return Run(cfg, vocab, model, info if isinstance(info, dict) else {}, int(payload.get("step", 0)),
                History.from_dict(payload.get("history")), payload.get("optimizer_state"),
                dict(payload.get("metrics") or {}))
-
-
-@dataclass
-class CheckpointInfo:
-    path: Path
-    dataset: str
-    model: str
-    step: int
-    dev_loss: float | None
-    created: str
-    kept: str = ""
-    error: str | None = None
-
-
-def info(path: Path) -> CheckpointInfo:
-    """One browser row (the card only: no weights are read from a version 2 file)."""
-    try:
-        d = read_card(path)
-        rule = d.get("kept") or {}
-        return CheckpointInfo(path, str(d["config"]["data"]["dataset"]), str(d["config"]["model"]["model"]),
-                              int(d.get("step", 0)), (d.get("metrics") or {}).get("dev_loss"),
-                              str(d.get("created", "")), str(rule.get("rule", "")) if isinstance(rule, dict) else "")
-    except (SeqlmError, KeyError, TypeError, ValueError, AttributeError) as err:
-        return CheckpointInfo(path, "?", "?", 0, None, "", error=str(err))
-
-
-def listing(folder: str | Path | None = None) -> list[Path]:
-    """The checkpoint files of a folder, newest first (temp files of saves in progress left out)."""
-    folder = Path(folder) if folder else default_dir()
-    if not folder.is_dir():
-        return []
-    found = [p for p in folder.glob(f"*{SUFFIX}") if not p.name.startswith(".")]
-    return sorted(found, key=_mtime, reverse=True)
-
-
-def browse(folder: str | Path | None = None) -> list[CheckpointInfo]:
-    """Checkpoints in a folder, newest first; unreadable files are listed with their problem."""
-    return [info(p) for p in listing(folder)]
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:  # deleted since it was listed
-        return 0.0

@@ -154,7 +154,7 @@ def samples(model: LanguageModel, vocab: Vocab, n: int = 5, length: int = 60, se
             if vocab.boundary is not None and ids and ids[-1] == vocab.boundary:
                 ids = ids[:-1]
             body = render(vocab, ids, first=not prompt)
-            out.append(f"{prompt}{body}" if vocab.boundary is not None else f"{prompt}|{body}")
+            out.append(f"{prompt}|{body}" if prompt else body)  # "|": where the model takes over
     finally:
         model.train(was_training)
     return out

@@ -57,6 +57,16 @@ def chance() -> float:
     return 1 / len(datasets.MEMORY_ALPHABET)
 
 
+def recall(sample: str) -> str | None:
+    """What a sample of the memory task shows ("cfhabg?|c": a sequence, the query, the model's answer):
+    "recalled", or "wrong: the first was c"; None for text that is not such a sample."""
+    seq, query, answer = sample.partition(datasets.MEMORY_QUERY)
+    answer = answer.lstrip("|")[:1]
+    if not query or not seq:
+        return None
+    return "recalled" if answer == seq[0] else f"wrong: the first was {seq[0]}"
+
+
 def _items(ds: Dataset, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     """(prompts, answers): every item of the split up to and including its query mark, and its first symbol."""
     if ds.name != "memory" or split not in ds.splits or ds.splits[split].scored is None:

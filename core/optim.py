@@ -63,14 +63,18 @@ def make_optimizer(params, cfg: TrainConfig):
     return cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused or None)
 
 
-def lr_at(cfg: TrainConfig, step: int, total: int) -> float:
-    """Learning rate for 0-based ``step`` of ``total``: constant, x0.1 step decay, or cosine with warm-up."""
+def lr_at(cfg: TrainConfig, step: int, total: int, spent: float = 0.0) -> float:
+    """Learning rate for 0-based ``step`` of ``total``: constant, x0.1 step decay, or cosine with warm-up.
+    ``spent``: the share of a time budget used so far (0 to 1); the schedule runs on by whichever of steps
+    and time is further along, so a run stopped by its budget ends at the end of its schedule."""
     if cfg.schedule == "step":
         at = cfg.decay_at or total // 2
-        return cfg.lr * (0.1 if step >= at else 1.0)
+        late = step >= at or (not cfg.decay_at and spent >= 0.5)
+        return cfg.lr * (0.1 if late else 1.0)
     if cfg.schedule == "cosine":
         if step < cfg.warmup:
             return cfg.lr * (step + 1) / cfg.warmup
         span = max(1, total - cfg.warmup)
-        return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - cfg.warmup) / span)))
+        done = max((step - cfg.warmup) / span, spent)
+        return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, done)))
     return cfg.lr

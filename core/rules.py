@@ -1,5 +1,6 @@
 """The rules that tie the fields of a run's configuration together: which values are valid as a whole
-(``validate``), and which fields a given configuration actually uses (``unused_reason``).
+(``validate``, and ``check_fits`` once the data is loaded), and which fields a given configuration actually
+uses (``unused_reason``). A rule that two fields break names the one that can fix it (``FieldError.key``).
 
 The command line refuses a flag that would do nothing; the app's Setup hides such a field. Both ask here,
 so that the two front ends cannot disagree about what a setting does.
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from seqlm_tui.core.config import SECTIONS, RunConfig, check_value, field_spec, label
-from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.errors import FieldError, SeqlmError
 from seqlm_tui.core.models import registry
 
 STREAM_DATASETS = ("timemachine",)
@@ -25,9 +26,35 @@ def validate(cfg: RunConfig) -> RunConfig:
     if cfg.model.model not in registry.MODELS:
         raise SeqlmError(f"unknown model {cfg.model.model!r}; choose one of {', '.join(registry.MODELS)}.")
     if cfg.data.dataset == "file" and not cfg.data.file.strip():
-        raise SeqlmError("dataset 'file' needs a file path.")
+        raise FieldError("dataset 'file' needs a file path.", "data.file")
     registry.MODELS[cfg.model.model].check(cfg.model)
     return cfg
+
+
+def check_fits(cfg: RunConfig, ds) -> None:
+    """The rules that need the data (``ds``, a loaded ``Dataset``): the model's context and a minibatch
+    must fit in the training split. The trainer checks them before it starts; the app's Setup as soon as
+    the data is loaded, at the field that fixes them."""
+    spec = registry.get(cfg.model.model)
+    split, batch = ds.splits["train"], cfg.data.batch_size
+    if spec.batch_kind == "window":
+        block = cfg.model.block_size if "block_size" in spec.fields else 1
+        n = split.n_windows(block, ds.pad)
+        if n == 0:
+            raise FieldError(f"block size {block} is longer than any item of the data.", "model.block_size")
+        what = f"{n:,} examples"
+    elif split.is_stream:
+        steps, tokens = cfg.data.num_steps, split.tokens.numel()
+        if (tokens - 1) // batch < steps or (tokens - 1 - steps) // batch // steps < 1:
+            raise FieldError(f"batch size {batch} x sequence length {steps} needs more text than the training "
+                             f"split has ({tokens:,} tokens); make them smaller.", "data.batch_size")
+        return
+    else:
+        n, what = split.n_items, f"{split.n_items:,} examples"
+    if spec.trains_by_counting:
+        return
+    if batch > n:
+        raise FieldError(f"batch size {batch} is larger than the training split ({what}).", "data.batch_size")
 
 
 def is_stream(cfg: RunConfig) -> bool:

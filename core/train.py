@@ -16,12 +16,13 @@ import torch.nn.functional as F
 
 from seqlm_tui.core import events as ev
 from seqlm_tui.core import insight
-from seqlm_tui.core.batches import ItemBatcher, StreamBatcher, make_batcher
+from seqlm_tui.core.batches import ItemBatcher, make_batcher
 from seqlm_tui.core.config import field_spec
 from seqlm_tui.core.errors import SeqlmError, out_of_memory
 from seqlm_tui.core.generate import Sampling, samples
 from seqlm_tui.core.models.base import LanguageModel, detach_state
 from seqlm_tui.core.optim import lr_at, make_optimizer
+from seqlm_tui.core.rules import check_fits
 from seqlm_tui.core.run import Run, Snapshot, cpu_cores, resolve_device
 
 SMOOTHING = 0.98  # EMA factor of the smoothed train loss
@@ -210,11 +211,9 @@ class Trainer:
         torch.manual_seed(t.seed + run.step)
         random.seed(t.seed + run.step)
         kind, ctx = model.batch_kind, model.context
+        check_fits(cfg, ds)  # the same rules the app's Setup checks as the user types
         batcher = make_batcher(ds, "train", kind, ctx, cfg.data.batch_size, cfg.data.num_steps,
                                cfg.data.partition, gen, str(device))
-        if not isinstance(batcher, StreamBatcher) and cfg.data.batch_size > batcher.n:
-            raise SeqlmError(f"batch size {cfg.data.batch_size} is larger than the training split "
-                             f"({batcher.n:,} examples).")
         dev = make_batcher(ds, "dev", kind, ctx, 1, cfg.data.num_steps, "sequential", None, str(device))
         total = self.total_steps(batcher.steps_per_epoch)
         yield ev.Started(total, model.num_params(), ds.name, cfg.model.model, str(device),
@@ -250,12 +249,15 @@ class Trainer:
         rate_t, rate_tokens, tok_per_s = t0, 0, 0.0
         last_lr, last_emit = None, 0.0
         constant_lr = t.schedule == "constant"
+        budget = t.time_budget  # seconds of training (pauses not counted), 0: none
+        finished = True  # every step asked for was taken, or the budget spent: not stopped early
         # The same minibatch at every step, from a fresh state: a model that can learn drives its loss on it
         # near zero (makemore's first check); the dev loss, on unseen data, climbs meanwhile.
         one_batch = (*batcher.next()[:2], True) if t.overfit_batch else None
         model.train()
         for step in range(run.step, total):
             if self._stop.is_set():
+                finished = False
                 break
             if not self._go.is_set():
                 yield ev.Paused(step)
@@ -266,10 +268,11 @@ class Trainer:
                 t0 += time.perf_counter() - paused_at
                 rate_t += time.perf_counter() - paused_at
                 if self._stop.is_set():
+                    finished = False
                     break
                 yield ev.Resumed(step)
             x, y, fresh = one_batch or batcher.next()
-            lr = t.lr if constant_lr else lr_at(t, step, total)
+            lr = t.lr if constant_lr else lr_at(t, step, total, (time.perf_counter() - t0) / budget if budget else 0.0)
             with self.lock:
                 if lr != last_lr:
                     for g in opt.param_groups:
@@ -313,26 +316,29 @@ class Trainer:
             run.history.train.add(run.step, value)
             rate_tokens += int((y >= 0).sum()) if count_targets else y.numel()
             now = time.perf_counter()
-            evaluating = run.step % t.eval_every == 0 or run.step == total
+            spent = bool(budget) and now - t0 >= budget
+            evaluating = run.step % t.eval_every == 0 or run.step == total or spent
             if now - last_emit >= self.step_interval or evaluating or not self._go.is_set():
                 last_emit = now
                 if now - rate_t >= 0.5 or tok_per_s == 0.0:
                     tok_per_s = rate_tokens / max(now - rate_t, 1e-9)
                     rate_t, rate_tokens = now, 0
                 elapsed = now - t0
-                eta = elapsed / (run.step - start_step) * (total - run.step)
+                per_step = elapsed / (run.step - start_step)
+                eta = per_step * (total - run.step)
+                shown_total = total
+                if budget:  # the steps the rest of the budget holds at the pace so far
+                    eta = 0.0 if spent else min(eta, budget - elapsed)
+                    shown_total = min(total, run.step + round(eta / per_step))
                 run.metrics["train_loss"] = smooth
-                yield ev.Step(run.step, total, value, smooth, lr, tok_per_s, elapsed, eta)
+                yield ev.Step(run.step, shown_total, value, smooth, lr, tok_per_s, elapsed, eta)
             if evaluating:
                 yield from self._evaluate(dev, prompts, smooth)
-        else:
-            run.metrics["train_loss"] = smooth
-            run.optimizer_state = opt.state_dict()
-            yield ev.Finished(run.step, False, self.result(time.perf_counter() - t0, tok_per_s))
-            return
+            if spent:
+                break
         run.metrics["train_loss"] = smooth
         run.optimizer_state = opt.state_dict()
-        yield ev.Finished(run.step, True, self.result(time.perf_counter() - t0, tok_per_s))
+        yield ev.Finished(run.step, not finished, self.result(time.perf_counter() - t0, tok_per_s))
 
     def _evaluate(self, dev, prompts, smooth, with_samples: bool = True) -> Iterator[ev.Event]:
         run = self.run

@@ -11,8 +11,9 @@ from pathlib import Path
 from textual import work
 from textual.app import App, ComposeResult
 from textual.css.query import NoMatches
+from textual.filter import NoColor
 from textual.lazy import Lazy
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from seqlm_tui.core import checkpoint
@@ -20,7 +21,7 @@ from seqlm_tui.core.config import RunConfig
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.novelty import Novelty
 from seqlm_tui.core.presets import config_for
-from seqlm_tui.tui import actions, focus, jobs, quitting, session
+from seqlm_tui.tui import actions, focus, jobs, quitting, session, sizes, terminal
 from seqlm_tui.tui.commands import SeqlmCommands
 from seqlm_tui.tui.lesson_hooks import LessonActions
 from seqlm_tui.tui.lifeline import Lifeline
@@ -38,7 +39,7 @@ from seqlm_tui.tui.messages import (
 from seqlm_tui.tui.panes.checkpoints import CheckpointsPane
 from seqlm_tui.tui.panes.insight import InsightPane
 from seqlm_tui.tui.panes.lessons import LessonsPane
-from seqlm_tui.tui.panes.prompt import PromptPane
+from seqlm_tui.tui.panes.prompt import PromptPane, Source
 from seqlm_tui.tui.panes.setup import SetupPane
 from seqlm_tui.tui.panes.sweep import SweepPane
 from seqlm_tui.tui.panes.train import TrainPane
@@ -52,7 +53,6 @@ from seqlm_tui.tui.widgets.pane_tabs import PaneTabs
 DEFAULT_PRESET = "counting-watch"  # no download, and seconds of visible progress
 PANES = (("setup", "Setup", "F2"), ("train", "Train", "F3"), ("sweep", "Sweep", "F4"), ("prompt", "Prompt", "F5"),
          ("checkpoints", "Checkpoints", "F6"), ("insight", "Insight", "F7"), ("learn", "Learn", "F8"))
-WIDE = 80  # columns from which the tab labels name their F-keys (seven tabs: 79) and the footer shows the palette hint
 
 
 class SeqlmApp(LessonActions, App):
@@ -64,6 +64,10 @@ class SeqlmApp(LessonActions, App):
     def __init__(self, cfg: RunConfig | None = None, lesson: str | None = None) -> None:
         """``lesson``: open the Learn pane on it once the lessons are read ("": where the learner stands)."""
         super().__init__()
+        # TERM=dumb, LANG=C: ASCII only, and no colour for a dumb terminal (tui.terminal decides).
+        self.terminal = terminal.detect()
+        self._own_filters = ([] if self.terminal.colour else [NoColor()]) + (
+            [terminal.AsciiFilter()] if self.terminal.ascii else [])
         self.start_cfg = cfg or config_for(DEFAULT_PRESET)
         self.start_lesson = lesson
         self.panes_in = False  # every pane is mounted (see compose)
@@ -74,6 +78,7 @@ class SeqlmApp(LessonActions, App):
 
     # -- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        yield Static("", id="too-small", markup=False)  # shown instead of the panes below 60x20 (tui.sizes)
         yield Header()
         # The panes hidden at start are mounted after the first frame (Textual's Lazy): they are more than
         # half of the widgets, and composing them first made the start-up ~0.15 s slower.
@@ -98,18 +103,16 @@ class SeqlmApp(LessonActions, App):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.set_class(not self.terminal.colour, "-mono")  # the active tab in reverse video (app.tcss)
         leave_a_core_to_the_ui()  # (a closed terminal or a kill: see tui.lifeline)
         self.call_after_refresh(self.warm_up)
         self.set_interval(0.02, self.when_panes_are_in)
 
+    def get_line_filters(self):
+        return [*super().get_line_filters(), *self._own_filters]
+
     def on_resize(self, event) -> None:
-        """Narrow terminals (60 columns): tab labels without their F-keys, so that every tab shows, and no
-        palette hint docked over the footer's keys (ctrl+p still opens it; the help says so)."""
-        wide = event.size.width >= WIDE
-        tabs = self.query_one("#tabs", TabbedContent)
-        for pid, name, key in PANES:
-            tabs.get_tab(pid).label = f"{name} {key}" if wide else name
-        self.query_one(Footer).show_command_palette = wide
+        sizes.fit(self, event.size, PANES)
 
     def when_panes_are_in(self) -> None:
         """Finish starting once the lazily mounted panes are in (a frame or two after the first)."""
@@ -221,20 +224,20 @@ class SeqlmApp(LessonActions, App):
     def on_compare_view_start(self, _msg) -> None:
         self.action_lr_compare()
 
-    def model_source(self):
-        """(tag, vocab, snapshot, novelty) of the current model, for the prompt. A new tag means other
-        weights; ``snapshot()`` copies them (the prompt calls it in its own worker), ``novelty()`` tells
-        where a generated item comes from."""
+    def model_source(self) -> Source:
+        """The model the prompt talks to (see ``Source``): the current run, at its current step."""
         train = self.train
         run = train.run
         if run is None:
-            return None, None, None, None
+            return Source()
         trainer = train.trainer
         snapshot = trainer.snapshot if trainer is not None and trainer.run is run else run.snapshot_model
+
         def novelty() -> Novelty | None:
             return Novelty.for_run(run) if run.vocab.boundary is not None else None
 
-        return (train.serial, run.step), run.vocab, snapshot, novelty
+        return Source((train.serial, run.step), run.vocab, snapshot, novelty,
+                      f"{run.cfg.model.model} on {run.cfg.data.dataset}")
 
     def apply_preset(self, name: str) -> None:
         async def go():

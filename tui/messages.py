@@ -37,11 +37,13 @@ class TrainHealth(Message):
 
 @dataclass
 class TrainSamples(Message):
-    """Samples drawn at an evaluation, each with where it comes from (None: not a lines dataset)."""
+    """Samples drawn at an evaluation, each with its mark: where it comes from (lines data), or whether it
+    recalls (the memory task: ``recalled`` of them did); None for neither."""
     step: int
     texts: list[str]
     sources: list[str | None] = field(default_factory=list)
     new_share: float | None = None
+    recalled: int | None = None
 
 
 @dataclass
@@ -135,6 +137,7 @@ class SummaryReady(Message):
     request: int
     text: str
     problem: str | None = None
+    fit: Any = None  # (config, core.errors.FieldError): a rule that needs the data, broken by this config
 
     def can_replace(self, message: Message) -> bool:
         # Textual keeps the later of two queued messages when the earlier says it may be replaced; two
@@ -145,15 +148,22 @@ class SummaryReady(Message):
 
 @dataclass
 class GenToken(Message):
-    """One streamed token of the Prompt's continuation, with the odds after it when they are shown."""
-    text: str
+    """What a continuation (number ``job``) did, in order: its generator started from nothing (``reset``),
+    took the prompt (``fed``), or drew a token (``text``, with the odds after it when they are shown)."""
+    job: int
+    text: str = ""
     probs: list | None = None
+    fed: str | None = None
+    reset: bool = False
 
 
 @dataclass
 class GenDone(Message):
-    """The continuation ended; ``boundary`` when it ended an item (a whole name)."""
+    """Continuation ``job`` ended, its thread about to return: after the whole answer, cut short
+    (``stopped``) or not; ``boundary`` when it ended an item (a whole name)."""
+    job: int
     boundary: bool = False
+    stopped: bool = False
     error: str | None = None
     note: str | None = None
 

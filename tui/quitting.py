@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from seqlm_tui.core import checkpoint
-from seqlm_tui.tui import jobs
+from seqlm_tui.tui import jobs, session
 from seqlm_tui.tui.screens.quit import QuitScreen
 
 
@@ -34,4 +34,6 @@ async def quit_or_ask(app) -> None:
             app.quit_after_save = True  # the app leaves once CheckpointSaved comes back
             app.train.save(checkpoint.fresh_name(run, checkpoint.default_dir()))
 
-    app.push_screen(QuitScreen(what + ".", can_save=run is not None and app.train.busy), chosen)
+    # In a room the session keeps its run when the app ends (session.keep_last_run): a sweep is still lost.
+    kept = session.current() is not None and run is not None and app.train.busy and names == ["training"]
+    app.push_screen(QuitScreen(what + ".", can_save=run is not None and app.train.busy, kept=kept), chosen)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from seqlm_tui.core.config import ModelConfig
-from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.errors import FieldError, SeqlmError
 from seqlm_tui.core.models.base import LanguageModel
 from seqlm_tui.core.models.bigram import BigramCounts, BigramNeural
 from seqlm_tui.core.models.elman import ElmanLM
@@ -70,10 +70,10 @@ class ModelSpec:
 
     def check(self, cfg: ModelConfig) -> None:
         if "heads" in self.fields and cfg.emb % cfg.heads:
-            raise SeqlmError(f"embedding {cfg.emb} must be divisible by heads {cfg.heads}.")
+            raise FieldError(f"embedding {cfg.emb} must be divisible by heads {cfg.heads}.", "model.heads")
         if "heads" in self.fields and (cfg.emb // cfg.heads) % 2:
-            raise SeqlmError(f"embedding / heads must be even for rotary positions "
-                             f"({cfg.emb} / {cfg.heads} is odd).")
+            raise FieldError(f"embedding / heads must be even for rotary positions "
+                             f"({cfg.emb} / {cfg.heads} is odd).", "model.heads")
 
 
 def plain_randn(model: LanguageModel) -> None:

@@ -232,11 +232,12 @@ def test_a_fifo_as_checkpoint_is_refused_at_once(cli, tmp_path, how):
 # -- 15, 16. terminal output -----------------------------------------------------------------------
 
 
-def on_a_terminal(argv: list[str], **env: str) -> str:
-    """Run the CLI with stdout on a pseudo-terminal (isatty is true) and return what it printed."""
+def on_a_terminal(argv: list[str], stderr_too: bool = False, **env: str) -> str:
+    """Run the CLI with stdout (and stderr, with ``stderr_too``) on a pseudo-terminal (isatty is true) and
+    return what it printed there; the exit code is checked to be 0."""
     master, slave = pty.openpty()
-    p = subprocess.Popen([sys.executable, "-m", "seqlm_tui.cli.main", *argv], stdout=slave, stderr=subprocess.PIPE,
-                         env=proc_env(**env))
+    p = subprocess.Popen([sys.executable, "-m", "seqlm_tui.cli.main", *argv], stdout=slave,
+                         stderr=slave if stderr_too else subprocess.PIPE, env=proc_env(**env))
     os.close(slave)
     chunks = []
     while True:
@@ -247,7 +248,7 @@ def on_a_terminal(argv: list[str], **env: str) -> str:
         if not data:
             break
         chunks.append(data)
-    p.wait(timeout=120)
+    assert p.wait(timeout=120) == 0
     os.close(master)
     return b"".join(chunks).decode("utf-8", "replace")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import resource
 import shutil
 import subprocess
@@ -119,27 +118,12 @@ def test_every_drawing_falls_back_to_ascii(tmp_path, capsys, monkeypatch):
     assert "\\x" in text  # an accented label or sample, escaped
 
 
-def test_a_dumb_terminal_gets_no_cursor_moves_and_no_colour(tmp_path):
-    import pty
+def test_a_dumb_terminal_gets_no_cursor_moves_and_no_colour():
+    from tests.cli.test_nothing_silent import on_a_terminal
 
-    master, slave = pty.openpty()
-    p = subprocess.Popen([sys.executable, "-m", "seqlm_tui.cli.main", "train", *QUICK, "--no-save"], stdout=slave,
-                         stderr=slave, env=proc_env(TERM="dumb"))
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    assert p.wait(timeout=120) == 0
-    os.close(master)
-    text = b"".join(chunks)
-    assert b"done: 40 steps" in text
-    assert b"\x1b" not in text and b"\r\n" in text and b"\r[" not in text
+    text = on_a_terminal(["train", *QUICK, "--no-save"], stderr_too=True, TERM="dumb")
+    assert "done: 40 steps" in text
+    assert "\x1b" not in text and "\r\n" in text and "\r[" not in text
 
 
 # -- 2. the save itself fails ---------------------------------------------------------------------------

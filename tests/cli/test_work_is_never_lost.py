@@ -15,7 +15,7 @@ import time
 import pytest
 import torch
 
-from seqlm_tui.core import checkpoint, datafiles
+from seqlm_tui.core import checkpoint, checkpoint_list, datafiles
 from tests.cli.conftest import ROOT, one_sentence, proc_env, start
 
 ARCH_FLAGS = [("--model", "lstm"), ("--hidden", "64"), ("--emb", "5"), ("--block-size", "5"),
@@ -201,7 +201,7 @@ def test_kill_9_during_a_save_keeps_the_old_file_and_the_next_save_cleans_up(ckp
     p.wait(timeout=30)
     left = [q for q in ckpt.parent.iterdir() if q.name.endswith(".tmp")]
     assert len(left) == 1 and left[0].name.startswith(".")  # hidden, and the browser skips it
-    assert digest(ckpt) == before and [i.path for i in checkpoint.browse(ckpt.parent)] == [ckpt]
+    assert digest(ckpt) == before and [i.path for i in checkpoint_list.browse(ckpt.parent)] == [ckpt]
     run = checkpoint.load(ckpt)
     checkpoint.save(run, ckpt)
     assert not [q for q in ckpt.parent.iterdir() if q.name.endswith(".tmp")]

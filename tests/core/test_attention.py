@@ -20,12 +20,7 @@ VOCAB = Vocab.for_lines(set("abcdefghijklmnopqrstuvwxyz"))
 TEXT = "emma\nolivia\nava\nisabella\nsophia\nmia"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def build(window: int = 8, **over):

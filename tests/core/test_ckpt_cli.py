@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from seqlm_tui.cli.main import main
-from seqlm_tui.core import checkpoint
+from seqlm_tui.core import checkpoint, checkpoint_list
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.presets import apply, config_for
 from seqlm_tui.core.run import new_run
@@ -79,10 +79,25 @@ def test_browse_lists_checkpoints_and_skips_temp_files(trained, tmp_path):
     checkpoint.save(run, tmp_path / "a.pt")
     (tmp_path / ".a.pt.123.tmp").write_bytes(b"partial")
     (tmp_path / "junk.pt").write_bytes(b"junk")
-    infos = {i.path.name: i for i in checkpoint.browse(tmp_path)}
+    infos = {i.path.name: i for i in checkpoint_list.browse(tmp_path)}
     assert set(infos) == {"a.pt", "junk.pt"}
     assert infos["a.pt"].dataset == "counting" and infos["a.pt"].model == "elman" and infos["a.pt"].step == 400
     assert infos["junk.pt"].error
+
+
+@pytest.mark.parametrize("keep", [0.5, -10])
+def test_a_truncated_checkpoint_is_listed_as_such_from_its_size_and_its_end(trained, tmp_path, keep):
+    """The listing reads only cards, so a file cut short used to list as whole until it was loaded. What
+    is cheap is checked: the size against the card's parameter count, the archive's closing record."""
+    run, _ = trained
+    whole = checkpoint.save(run, tmp_path / "whole.pt").read_bytes()
+    cut = whole[:int(len(whole) * keep)] if keep > 0 else whole[:keep]
+    (tmp_path / "cut.pt").write_bytes(cut)
+    infos = {i.path.name: i for i in checkpoint_list.browse(tmp_path)}
+    assert infos["whole.pt"].error is None
+    assert "truncated" in infos["cut.pt"].reason and "truncated" in infos["cut.pt"].error
+    with pytest.raises(SeqlmError, match="truncated"):
+        checkpoint.load(tmp_path / "cut.pt")  # what loading it would have said
 
 
 def run_cli(capsys, *argv):

@@ -12,13 +12,7 @@ from seqlm_tui.core.presets import apply, config_for
 from seqlm_tui.core.run import new_run
 from seqlm_tui.core.train import Trainer
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def train(cfg):

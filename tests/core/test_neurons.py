@@ -21,12 +21,7 @@ VOCAB = Vocab.for_stream({ch: 1 for ch in set(TEXT)})  # <unk> first, then the c
 NAMES = Vocab.for_lines(set("abcdefghijklmnopqrstuvwxyz"))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def build(name: str, vocab: Vocab = VOCAB, **over):

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from seqlm_tui.cli.main import main
-from seqlm_tui.core import checkpoint, datafiles, datasets
+from seqlm_tui.core import checkpoint, checkpoint_list, datafiles, datasets
 from seqlm_tui.core.config import DataConfig
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.presets import apply, config_for
@@ -75,7 +75,7 @@ def test_browse_survives_a_file_deleted_while_listing(tmp_path, counting_ckpt, m
         return d
 
     monkeypatch.setattr(checkpoint, "read_payload", read_then_delete)
-    assert {i.path.name for i in checkpoint.browse(tmp_path)} == {"a.pt", "b.pt"}
+    assert {i.path.name for i in checkpoint_list.browse(tmp_path)} == {"a.pt", "b.pt"}
 
 
 # -- disk full / read-only folder on save -------------------------------------------------------

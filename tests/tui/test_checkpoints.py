@@ -8,7 +8,7 @@ import threading
 import pytest
 from textual.widgets import Input
 
-from seqlm_tui.core import checkpoint
+from seqlm_tui.core import checkpoint, checkpoint_list
 from seqlm_tui.core.presets import apply, config_for
 from seqlm_tui.tui.app import SeqlmApp
 from tests.tui.conftest import counting, go, message, press, shown, started, stats, train_to_end, type_text, until
@@ -60,7 +60,7 @@ async def test_save_then_load_restores_chart_setup_and_model(folder):
         await press(pilot, "enter")
         await type_text(pilot, "7 8 9 10")
         await press(pilot, "enter")
-        await until(pilot, lambda: "> 7 8 9 10 11 12 13" in app.prompt.text, "the loaded weights answering")
+        await until(pilot, lambda: "> 7 8 9 10▸ 11 12 13" in app.prompt.text, "the loaded weights answering")
 
 
 async def test_autosave_keeps_the_best_dev_checkpoint(folder):
@@ -111,7 +111,7 @@ async def test_the_browser_lists_hundreds_of_files_from_their_cards_and_updates_
         for i in range(1, 500):
             shutil.copy(first, folder / f"c{i:03d}.pt")
         reads: list[str] = []
-        real_info, real_payload = checkpoint.info, checkpoint.read_payload  # noqa: F841
+        real_info, real_payload = checkpoint_list.info, checkpoint.read_payload  # noqa: F841
 
         def info(path):
             reads.append(threading.current_thread().name)
@@ -121,7 +121,7 @@ async def test_the_browser_lists_hundreds_of_files_from_their_cards_and_updates_
             reads.append("payload:" + threading.current_thread().name)
             return real_payload(path)
 
-        monkeypatch.setattr(checkpoint, "info", info)
+        monkeypatch.setattr(checkpoint_list, "info", info)
         monkeypatch.setattr(checkpoint, "read_payload", payload)
         await go(pilot, "f6")
         table = app.query_one("#ckpt-table")

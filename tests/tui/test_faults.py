@@ -121,7 +121,7 @@ async def test_an_app_session_opens_no_network_connection(tmp_path, monkeypatch)
         await go(pilot, "f5")
         await type_text(pilot, "5 6 7")
         await press(pilot, "enter")
-        await until(pilot, lambda: "> 5 6 7 8" in app.prompt.text and not app.prompt.busy)
+        await until(pilot, lambda: "> 5 6 7▸ 8" in app.prompt.text and not app.prompt.busy)
         await go(pilot, "f6")
         await until(pilot, lambda: app.query_one("#ckpt-table").row_count == 1)
     assert attempts == []

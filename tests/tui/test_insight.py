@@ -11,6 +11,7 @@ from textual.widgets import Input
 
 from seqlm_tui.core import checkpoint
 from seqlm_tui.core.compare import RunCurve
+from seqlm_tui.core.insight import Health
 from seqlm_tui.core.presets import apply, config_for
 from seqlm_tui.tui.app import SeqlmApp
 from tests.tui.conftest import counting, go, press, screen_text, shown, started, train_to_end, type_text, until
@@ -61,7 +62,7 @@ async def test_odds_panel_follows_every_generated_token():
         await until(pilot, lambda: prompt.answered > answered, "the continuation")
         changes = [t for i, t in enumerate(tops) if i == 0 or t != tops[i - 1]]
         assert changes[:7] == ["5", "6", "7", "8", "9", "10", "11"], tops  # one step on per token
-        assert "> 3 4 5 6 7 8 9 10" in prompt.text
+        assert "> 3 4▸ 5 6 7 8 9 10" in prompt.text
         assert 0 < sum(p for _, p in panel.items) <= 1 + 1e-6
         assert all(a >= b for (_, a), (_, b) in zip(panel.items, panel.items[1:]))  # most likely first
         assert len(panel.items) == panel.rows  # as many as fit, every one drawn
@@ -155,6 +156,22 @@ async def test_a_bigram_table_shows_its_column_labels_and_the_chosen_row(size):
         assert any(line.split()[:1] == [labels] for line in screen_text(app).splitlines()), screen_text(app)
         app.query_one("#bigram-row", Input).value = "z"
         await until(pilot, lambda: "z▸" in screen_text(app), "the row of z scrolled into view")
+        # the column labels stay, whichever row is chosen
+        assert any(line.split()[:1] == [labels] for line in screen_text(app).splitlines()), screen_text(app)
+
+
+async def test_the_saturation_axis_ends_at_100_percent():
+    app = SeqlmApp(counting(300))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await insight_view(app, pilot, "health")
+        view = app.insight.health
+        for step, share in ((100, 0.9), (200, 0.97), (300, 1.0)):
+            view.add(Health(step, [("w", 1.0)], share))
+        app.insight.tick()
+        await until(pilot, lambda: "saturated %" in screen_text(app), "the chart")
+        right = [float(n) for n in re.findall(r"[│├┤]\s*(\d+(?:\.\d+)?)\s*$", screen_text(app), flags=re.M)]
+        assert right and max(right) == 100, right  # a share: the axis never runs past all of them
 
 
 async def test_health_shows_gradient_norms_and_saturation_after_each_eval():
@@ -239,10 +256,33 @@ async def test_the_compare_list_shows_what_tells_each_run_apart(size):
         text = flat(screen_text(app))
         lines = {}
         for lr in ("0.02", "0.2", "2"):
-            found = re.search(rf"\b([a-z]) #\d+ learning rate {re.escape(lr)}\b", text)
+            found = re.search(rf"\b([a-z]) #\d+ lr {re.escape(lr)}\b", text)
             assert found, f"no line shows learning rate {lr}: {text}"
             lines[lr] = found.group(1)
         assert len(set(lines.values())) == 3  # a letter each, drawn as its curve's marker
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_compare_lines_keep_the_compared_value_and_other_data_is_not_ticked_with_them(size):
+    # A tmux review saw "#11 hidden 32, learning ra..." while r ran: the rate that told the runs apart was
+    # cut. And runs of another dataset were drawn on the same loss axis by default.
+    app = SeqlmApp(counting(200))
+    async with app.run_test(size=size) as pilot:
+        view = await compare_view(app, pilot)
+        for hidden in (32, 64, 128, 200):  # more sizes than rates: the size comes first on each line
+            for lr in (0.01, 0.03):
+                view.add_curve(RunCurve(f"elman on counting, lr {lr:g}", [(100, 1.0)], [], lr=lr,
+                                        settings={"dataset": "counting", "hidden": hidden, "learning rate": lr}))
+        await pilot.pause()
+        text = flat(screen_text(app))
+        lines = [e for e in view.entries.values() if e.run is None and f" {e.marker} #{e.key} " in text]
+        assert len(lines) >= 6, text
+        for entry in lines:  # each line on screen shows the rate of its run, whole
+            lr = entry.settings["learning rate"]
+            assert re.search(rf" {entry.marker} #{entry.key} [^·…]*\blr {lr:g}[,· ]", text), (entry.label, text)
+        view.add_curve(RunCurve("mlp on names, lr 0.1", [(100, 2.3)], [], lr=0.1,
+                                settings={"dataset": "names", "hidden": 200, "learning rate": 0.1}))
+        assert [e.label for e in view.chosen] == [list(view.entries.values())[-1].label]  # names alone
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])

@@ -9,6 +9,7 @@ from textual.widgets import Input
 
 from seqlm_tui.core.presets import apply, config_for
 from seqlm_tui.tui.app import SeqlmApp
+from seqlm_tui.tui.widgets.transcript import MARK
 from tests.tui.conftest import counting, go, press, screen_text, shown, started, train_to_end, type_text, until
 
 
@@ -39,7 +40,9 @@ async def say(pilot, app, line: str, done: str | None = None) -> None:
 
 
 def last_exchange(app) -> str:
-    return [ln for ln in app.prompt.text.splitlines() if ln.startswith("> ") and not ln.startswith("> /")][-1]
+    """The last prompt and its continuation, without the mark where the model took over."""
+    lines = [ln for ln in app.prompt.text.splitlines() if ln.startswith("> ") and not ln.startswith("> /")]
+    return lines[-1].replace(MARK, "")
 
 
 async def test_prompt_streams_keeps_state_and_survives_bad_input():
@@ -132,7 +135,7 @@ async def test_prompt_follows_training_and_replays_the_conversation():
         await train_to_end(app, pilot)  # train on: new weights
         assert app.train.run.step == 400
         await go(pilot, "f5")
-        await say(pilot, app, "30", "the weights changed: the conversation so far was replayed")
+        await say(pilot, app, "30", "newer weights of the same run: the conversation so far is replayed")
         assert app.prompt.gen.history_len == fed + 1 + 2  # the old exchange, the new prompt, two tokens
 
 

@@ -48,7 +48,7 @@ async def test_a_session_keeps_its_run_when_it_ends_mid_training_and_gets_it_bac
         await go(pilot, "f6")
         table = again.query_one("#ckpt-table", DataTable)
         await until(pilot, lambda: table.row_count == 2, "the session's file and the room's shared one")
-        names = {str(table.get_row(key)[0]) for key in table.rows}
+        names = {str(table.get_row(key)[0]).split("\n")[0].strip() for key in table.rows}  # name over model
         assert names == {"last-run.pt", f"{room.shared.name}/teacher.pt"}
 
 
@@ -66,3 +66,19 @@ def test_outside_a_room_nothing_changes(tmp_path, monkeypatch):
     assert session.save_target("/tmp/x", tmp_path) == Path("/tmp/x")
     assert session.save_target("x", tmp_path) == tmp_path / "x"
     assert session.keep_last_run(SeqlmApp()) is None
+
+
+async def test_in_a_room_the_quit_question_says_the_run_is_kept(room):
+    """A session's run is kept as its last run when the app ends: the question must not say it is gone."""
+    app = SeqlmApp(counting(100_000))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await press(pilot, "s")
+        await until(pilot, lambda: app.train.state == "running", "training")
+        await press(pilot, "ctrl+q")
+        await until(pilot, lambda: len(app.screen.query("#quit-dialog")) == 1, "the question")
+        said = " ".join(str(label.render()) for label in app.screen.query("#quit-dialog Label"))
+        assert "keeps the run as its last run" in said and "gone" not in said, said
+        await press(pilot, "escape")
+        app.train.stop()
+        await until(pilot, lambda: app.train.state == "idle", "the stop")

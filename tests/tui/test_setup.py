@@ -88,16 +88,46 @@ async def test_only_the_fields_the_setup_uses_are_shown_and_the_summary_follows(
         assert app.train.run.cfg.model.model == "mlp" and app.train.run.cfg.train.optimizer == "momentum"
 
 
-async def test_a_model_invariant_is_reported_at_the_form():
+async def test_rules_between_fields_are_shown_at_the_field_as_the_user_types():
     app = SeqlmApp(counting())
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await open_setup(app, pilot)
+        problem = app.query_one("#setup-problem")
         row(app, "model.model").query_one(Select).value = "transformer"
         await until(pilot, lambda: "Transformer" in summary(app))
-        await type_into(pilot, app, "model.heads", "3")
-        problem = app.query_one("#setup-problem")
-        await until(pilot, lambda: problem.display and "divisible by heads 3" in shown(problem), "the problem")
-        assert app.setup.read()[0] is None
+        await type_into(pilot, app, "model.heads", "3")  # embedding 64: the rule the command line has
+        heads = row(app, "model.heads")
+        await until(pilot, lambda: "divisible by heads 3" in (heads.error or ""), "the rule at the heads field")
+        assert "divisible by heads 3" in shown(heads.query_one(".field-error"))
+        assert app.setup.read()[0] is None and not problem.display  # said once, where it can be fixed
+        await type_into(pilot, app, "model.heads", "4")
+        await until(pilot, lambda: not heads.error, "the rule to hold again")
+        # a rule that needs the data: the batch against the training split, once the data is loaded
+        await type_into(pilot, app, "data.batch_size", "5000")
+        batch = row(app, "data.batch_size")
+        await until(pilot, lambda: "larger than the training split" in (batch.error or ""), "the rule at the batch")
+        assert "larger than the training split" in screen_text(app) and not problem.display
+        app.set_focus(None)
+        await press(pilot, "s")  # refused at once, in the same sentence
+        await until(pilot, lambda: "larger than the training split" in message(app), "the refusal")
+        assert app.train.state == "idle" and app.train.run.step == 0
+        await type_into(pilot, app, "data.batch_size", "16")
+        await until(pilot, lambda: not batch.error and app.setup.read()[0] is not None, "the rule to hold")
+
+
+async def test_a_model_switch_says_which_values_its_defaults_changed_and_help_shows_in_full():
+    app = SeqlmApp(counting())
+    async with app.run_test(size=(60, 20)) as pilot:
+        await open_setup(app, pilot)
+        row(app, "model.model").query_one(Select).value = "lstm"
+        await until(pilot, lambda: "LSTM takes its own defaults: hidden 256 (was 32)" in message(app), "the word")
+        box = row(app, "train.eval_cap").query_one(Input)
+        box.focus()
+        help_line = app.query_one("#setup-help")
+        full = "eval cap: at most this many dev targets per evaluation (0: the whole split)"
+        await until(pilot, lambda: shown(help_line) == full, "the focused field's help")
+        await until(pilot, lambda: full.replace(" ", "") in screen_text(app).replace(" ", "").replace("\n", ""),
+                    "the whole help on screen")
 
 
 async def test_changing_the_dataset_updates_the_summary_or_says_why_not(tmp_path):

@@ -131,7 +131,11 @@ def test_setup_scrolled_to_its_last_field_at_60x20(snap_compare, here):
         await until(pilot, lambda: app.setup.ready and "LSTM" in app.setup.summary_text)
         threads = app.setup.query_one("#f-train-threads")
         while app.focused is not threads:
+            # One tab at a time, each seen to land: a tab still queued would move the focus past the field.
+            was = app.focused
             await press(pilot, "tab")
+            await until(pilot, lambda was=was: app.focused is not was, "the focus to move")
+        await until(pilot, lambda: app.screen.can_view_entire(threads), "the field scrolled into view")
         await settle(app, pilot)
 
     cfg = apply(config_for("timemachine-rnn", model="lstm"), {"model": {"hidden": 64}})

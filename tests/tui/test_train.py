@@ -107,6 +107,14 @@ async def test_memory_length_changes_reach_the_data_the_run_trains_on(tmp_path):
         first = app.train.run
         assert first.cfg.data.memory_length == 40 and int(first.dataset.splits["dev"].lengths[0]) == 40 + 4
         assert _samples(app) and all(len(s.split("?")[0]) == 40 for s in _samples(app))
+        # a memory sample is marked as what it is: its recall right or wrong (not "new", "in train")
+        head, *lines = str(app.train.samples.render()).splitlines()
+        assert re.search(r"\(\d of \d recalled\):$", head), head
+        for line in lines:
+            found = re.fullmatch(r"([a-h]+)\?\|(\S*)  (recalled|wrong: the first was [a-h])", line)
+            assert found, line
+            sequence, said, mark = found.groups()
+            assert mark == ("recalled" if said[:1] == sequence[0] else f"wrong: the first was {sequence[0]}"), line
         await go(pilot, "f2")
         await until(pilot, lambda: app.setup.ready)
         await set_field(app, pilot, "data.memory_length", "5")

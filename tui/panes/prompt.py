@@ -6,7 +6,9 @@ prompt and streams; Escape cancels the worker. Lines typed meanwhile wait for it
 
 from __future__ import annotations
 
-import time
+import threading
+from dataclasses import dataclass
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -40,7 +42,20 @@ HELP = ("commands:\n" + "\n".join(f"  {c:<9} {what}" for c, what in COMMANDS)
         + "\nEnter on an empty line continues from the current state; Escape stops a continuation;"
         + "\nPageUp / PageDown scroll this transcript, ctrl+Home / ctrl+End to its top / end.")
 
-MAX_CONTEXT = 4000  # characters of the conversation replayed into new weights (see ``_replay``)
+MAX_CONTEXT = 4000  # characters of the conversation replayed into newer weights of the same run
+IN_FLIGHT = 8  # tokens a continuation may run ahead of the screen: a stop leaves at most these to draw
+
+
+@dataclass
+class Source:
+    """The model the prompt talks to, as the app describes it. ``tag`` is (run, step): the same run with a
+    later step is newer weights, another run is another model. ``snapshot()`` copies the weights (the
+    prompt calls it in its own worker); ``novelty()`` tells where a generated item comes from."""
+    tag: Any = None
+    vocab: Any = None
+    snapshot: Any = None
+    novelty: Any = None
+    title: str = ""
 
 
 class PromptPane(ReportsJobs, Vertical):
@@ -52,8 +67,7 @@ class PromptPane(ReportsJobs, Vertical):
                 Binding("ctrl+end", "scroll_transcript(2)", "Scroll to the end", show=False)]
 
     def __init__(self, source, **kw) -> None:
-        """``source()`` returns (tag, vocab, snapshot, novelty) for the current model; a new tag means new
-        weights, ``snapshot()`` a copy of them (called in the worker)."""
+        """``source()`` returns the current model's ``Source``."""
         super().__init__(**kw)
         self.source = source
         self.sampling = Sampling(temperature=1.0)
@@ -64,7 +78,11 @@ class PromptPane(ReportsJobs, Vertical):
         self.odds_k = 8  # next tokens in the odds panel: as many as fit (set on resize)
         self.gen: Generator | None = None
         self.tag = None
+        self.replaced = False  # another model took over since the last prompt
         self._queued: list[str] = []  # lines submitted while a continuation was streaming
+        self.job = 0  # the continuation streaming (or the last one): its messages carry this number
+        self._stop = threading.Event()  # set to cut the running continuation short
+        self._slots = threading.Semaphore(IN_FLIGHT)  # tokens posted and not yet on screen
         self.updates = 0
         self.answered = 0  # continuations that have ended and are all on screen
         self.ended_item = False  # the last continuation ended an item (a name): the next starts afresh
@@ -102,8 +120,9 @@ class PromptPane(ReportsJobs, Vertical):
         self.transcript.say(text)
 
     def forget_model(self) -> None:
-        """Another model replaced the one talked to (a new run, a checkpoint, another dataset)."""
-        self.tag = None
+        """Another model replaced the one talked to (a new run, a checkpoint, another dataset): the next
+        prompt starts a fresh conversation with it (``submit`` says so)."""
+        self.replaced = True
         self._update_probs([])
 
     # -- commands ------------------------------------------------------------------------------
@@ -123,6 +142,9 @@ class PromptPane(ReportsJobs, Vertical):
                 self._update_probs()
             elif word == "temp":
                 t = float(arg)
+                if t == 0:
+                    raise SeqlmError("temperature must be a positive number, not 0; for the most likely token "
+                                     "every time, type /greedy.")
                 s = Sampling(t, self.sampling.top_k, False)
                 s.check()
                 self.sampling = s
@@ -170,7 +192,7 @@ class PromptPane(ReportsJobs, Vertical):
         panel = self.query_one("#prompt-probs", Bars)
         self.odds_k = panel.rows if panel.content_size.height else self.odds_k
         if top is None:
-            top = self.gen.top(self.odds_k) if self.gen is not None and self.tag is not None else []
+            top = self.gen.top(self.odds_k) if self.gen is not None and not self.replaced else []
         panel.show(top)
 
     def on_resize(self) -> None:
@@ -180,6 +202,7 @@ class PromptPane(ReportsJobs, Vertical):
     # -- prompts -------------------------------------------------------------------------------
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self.transcript.follow()  # the user is waiting for the answer: the end comes back into view
         if self.busy:  # finish (cut short) the running continuation first: it owns the generator's state
             self._queued.append(event.value)
             self.action_stop_stream()
@@ -195,13 +218,13 @@ class PromptPane(ReportsJobs, Vertical):
     def action_scroll_transcript(self, where: int) -> None:
         """-1 / 1: a page up or down; -2 / 2: the top or the end."""
         log = self.transcript
-        {-1: log.scroll_page_up, 1: log.scroll_page_down, -2: log.scroll_home, 2: log.scroll_end}[where](
-            animate=False)
+        {-1: log.scroll_page_up, 1: log.scroll_page_down, -2: log.scroll_home, 2: log.follow}[where](
+            **({} if where == 2 else {"animate": False}))
 
     def action_stop_stream(self) -> None:
-        for w in self.app.workers:
-            if w.node is self and w.group == "generate":
-                w.cancel()
+        """Cut the continuation short. Its thread stops before the next token; everything it generated up
+        to there is on screen before the mark that says it was stopped, and nothing of it comes later."""
+        self._stop.set()
 
     def _sep(self, vocab) -> str:
         return " " if vocab.kind == "numbers" else ""
@@ -219,73 +242,112 @@ class PromptPane(ReportsJobs, Vertical):
         return self._context_text(self.gen.vocab) if self.gen is not None else ""
 
     def submit(self, prompt: str) -> None:
-        tag, vocab, snapshot, novelty = self.source()
-        if tag is None:
+        src: Source = self.source()
+        if src.tag is None:
             self.say("no model yet: train one (s) or load a checkpoint first.")
             return
+        replay, fresh = "", src.tag != self.tag or self.gen is None
+        if fresh and self.gen is not None:
+            # Said before the reply: whether the conversation goes on with these weights or starts afresh.
+            if src.tag[0] == self.tag[0] and not self.replaced:
+                replay = self._context_text(src.vocab) if self.context else ""
+                if replay:
+                    self.say("(newer weights of the same run: the conversation so far is replayed into them)")
+            else:
+                self.context, self.ended_item, self.item = [], False, ""
+                self.say(f"(another model, {src.title}: a fresh conversation starts here)")
+        self.replaced = False
         self.transcript.begin(prompt)
         self.updates = 0
-        fresh = not self.context or (self.ended_item and vocab.boundary is not None)
-        self.exchanges = [*self.exchanges[-99:], Exchange(prompt, fresh=fresh, serial=tag[0], step=tag[1])]
-        self.stream(tag, vocab, snapshot, novelty, prompt)
+        self.job += 1
+        self._stop, self._slots = threading.Event(), threading.Semaphore(IN_FLIGHT)
+        new_item = not self.context or (self.ended_item and src.vocab.boundary is not None)
+        self.exchanges = [*self.exchanges[-99:], Exchange(prompt, fresh=new_item, serial=src.tag[0],
+                                                          step=src.tag[1])]
+        self.stream(self.job, self._stop, self._slots, src, fresh, prompt, replay)
 
     @work(thread=True, group="generate", exit_on_error=False)
-    def stream(self, tag, vocab, snapshot, novelty, prompt: str) -> None:
-        """A prompt's problem (a character the model does not know, nothing to continue from) is said in
-        the transcript, where the user is looking."""
+    def stream(self, job: int, stop: threading.Event, slots: threading.Semaphore, src: Source, fresh: bool,
+               prompt: str, replay: str) -> None:
+        """One continuation. It always ends with one ``GenDone``, also when it fails; a prompt's problem (a
+        character the model does not know, nothing to continue from) is said in the transcript, where the
+        user is looking."""
+        done = GenDone(job)
         try:
-            self._stream(tag, vocab, snapshot, novelty, prompt)
+            self._stream(job, stop, slots, src, fresh, prompt, replay, done)
         except SeqlmError as err:
-            self.post_message(GenDone(error=str(err)))
+            done.error = str(err)
+        finally:
+            self.post_message(done)
 
-    def _stream(self, tag, vocab, snapshot, novelty, prompt: str) -> None:
-        cancel = get_current_worker().cancelled_event
-        note = None
-        if tag != self.tag or self.gen is None:
-            gen = Generator(snapshot(), vocab, self.sampling, seed=self.seed)
-            if self.gen is not None and self.context:
+    def _stream(self, job, stop, slots, src: Source, fresh: bool, prompt: str, replay: str, done: GenDone) -> None:
+        cancel = get_current_worker().cancelled_event  # quitting cancels every worker
+
+        def stopped() -> bool:
+            return stop.is_set() or cancel.is_set()
+
+        vocab = src.vocab
+        reset = False  # the generator starts from nothing: what it saw before is gone
+        if fresh:
+            gen = Generator(src.snapshot(), vocab, self.sampling, seed=self.seed)
+            reset = True
+            if replay:
                 try:
-                    gen.feed(self._context_text(vocab))  # the conversation carries into the newer weights
-                    note = "(the weights changed: the conversation so far was replayed into them)"
+                    gen.feed(replay)
+                    reset = False
                 except SeqlmError:
-                    self.context = []
-                    note = "(another model: state reset)"
-            self.gen, self.tag, self.item = gen, tag, ""
-            if self.novelty_of != tag[0]:  # once per run: it reads every item of the data
-                self.novelty, self.novelty_of = (novelty() if novelty is not None else None), tag[0]
+                    done.note = "(the conversation could not be replayed into them: state reset)"
+            self.gen, self.tag, self.item = gen, src.tag, ""
+            if self.novelty_of != src.tag[0]:  # once per run: it reads every item of the data
+                self.novelty, self.novelty_of = (src.novelty() if src.novelty is not None else None), src.tag[0]
         gen = self.gen
         gen.sampling = self.sampling
         if self.ended_item and vocab.boundary is not None:
             gen.reset()  # the last item is complete: what follows starts a new one from its start state
-            self.context, self.ended_item, self.item = [], False, ""
-        try:
-            gen.feed(prompt)
-        except SeqlmError as err:
-            self.post_message(GenDone(error=str(err), note=note))
-            return
+            reset, self.item = True, ""
+        if reset:
+            self.post_message(GenToken(job, "", reset=True))
+        gen.feed(prompt)
         if not gen.ready:
             raise SeqlmError("type a prompt first: this model needs at least one token to continue from.")
-        if prompt:
-            self.context.append(prompt)
-        self.post_message(GenToken("", gen.top(self.odds_k) if self.show_probs else None))
+        self.post_message(GenToken(job, "", gen.top(self.odds_k) if self.show_probs else None, fed=prompt))
         self.item += prompt
-        tok = None
-        for i, tok in enumerate(gen.stream(self.length)):
+        tokens, tok = gen.stream(self.length), None
+        for i in range(self.length):
+            # The screen keeps up (at most IN_FLIGHT tokens ahead of it), and the stop is looked at before
+            # the next token is drawn: after a stop the state holds exactly what the transcript shows.
+            while not slots.acquire(timeout=0.05) and not stopped():
+                pass
+            if stopped():
+                done.stopped = True
+                break
+            nxt = next(tokens, None)  # None: the stream ended (after the boundary, an item's end)
+            if nxt is None:
+                break
+            tok = nxt
             text = "" if tok == vocab.boundary else render(vocab, [tok], first=not prompt and i == 0)
             self.item += text
-            self.post_message(GenToken(text, gen.top(self.odds_k) if self.show_probs else None))
-            if cancel.is_set():
-                break
+            self.post_message(GenToken(job, text, gen.top(self.odds_k) if self.show_probs else None))
             if self.delay:
-                time.sleep(self.delay)
-        ended = vocab.boundary is not None and tok == vocab.boundary
-        if ended and self.novelty is not None:
+                stop.wait(self.delay)
+        done.boundary = vocab.boundary is not None and tok == vocab.boundary
+        if done.boundary and self.novelty is not None:
             where = self.novelty.where(self.item)
-            note = (note + " " if note else "") + ("(new: not in the data)" if where == NEW else f"({where})")
-        self.post_message(GenDone(boundary=ended, note=note))
+            done.note = (done.note + " " if done.note else "") + (
+                "(new: not in the data)" if where == NEW else f"({where})")
 
     def on_gen_token(self, msg: GenToken) -> None:
+        """The context (what the generator has seen, for a replay) is kept here, on the interface's thread,
+        from what the worker reports it did, in order."""
         msg.stop()
+        if msg.job != self.job:
+            return
+        if msg.reset:
+            self.context, self.ended_item = [], False
+        if msg.fed:
+            self.context.append(msg.fed)
+        if msg.fed is None and not msg.reset:
+            self._slots.release()  # a drawn token (the boundary's text is empty)
         if msg.text:
             self.transcript.append(msg.text)
             self.exchanges[-1].answer += msg.text
@@ -298,8 +360,10 @@ class PromptPane(ReportsJobs, Vertical):
 
     def on_gen_done(self, msg: GenDone) -> None:
         msg.stop()
+        if msg.job != self.job:
+            return
         self.answered += 1
-        self.transcript.end()
+        self.transcript.end(stopped=msg.stopped)
         if self.exchanges:
             self.exchanges[-1].done = True
         if msg.boundary:
@@ -311,10 +375,10 @@ class PromptPane(ReportsJobs, Vertical):
         self._update_probs()
 
     def on_worker_state_changed(self, event) -> None:
+        # The worker ends after its thread has posted all it had to say (GenDone last): a line typed
+        # meanwhile runs now, below the whole of that answer.
         if event.worker.node is not self or event.worker.group != "generate":
             return
-        if event.state == WorkerState.ERROR:
-            self.transcript.end()
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             self.call_after_refresh(self._next_queued)
 

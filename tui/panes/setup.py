@@ -19,13 +19,13 @@ from textual.message import Message
 from textual.widgets import Label, Static
 
 from seqlm_tui.core import datacache, datafiles
-from seqlm_tui.core.config import ModelConfig, RunConfig
-from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.core.config import ModelConfig, RunConfig, field_spec, label
+from seqlm_tui.core.errors import FieldError, SeqlmError
 from seqlm_tui.core.models import registry
-from seqlm_tui.core.rules import used, validate
+from seqlm_tui.core.rules import check_fits, used, validate
 from seqlm_tui.tui.jobs import ReportsJobs
 from seqlm_tui.tui.messages import SummaryReady
-from seqlm_tui.tui.widgets.config_form import ConfigForm
+from seqlm_tui.tui.widgets.config_form import ConfigForm, FieldRow
 
 MODEL_NAMES = tuple(registry.MODELS)
 SUMMARY_DELAY_S = 0.05
@@ -45,10 +45,14 @@ class SetupPane(ReportsJobs, VerticalScroll, can_focus=False):
         self.problem: str | None = None
         self.summary_request = 0
         self.summary_timer = None
+        self.rule: FieldError | None = None  # a rule of core.rules the form breaks, at the field that fixes it
+        self.fit: tuple[RunConfig, FieldError] | None = None  # the same, for rules that need the data
 
     def compose(self) -> ComposeResult:
         yield Static("", id="setup-summary")
         yield Label("", id="setup-problem", markup=False)
+        # The focused field's help in full (beside the field it is cut to the room left: 11 columns at 60x20).
+        yield Static("", id="setup-help", markup=False)
         # The form (a hundred widgets) is mounted just after the first frame: the app opens on Train.
         yield Lazy(Vertical(
             Label("Data", classes="section-title"),
@@ -67,6 +71,7 @@ class SetupPane(ReportsJobs, VerticalScroll, can_focus=False):
 
     def on_mount(self) -> None:
         self.query_one("#setup-problem", Label).display = False
+        self.query_one("#setup-help", Static).display = False
         self._form_lock = asyncio.Lock()
         self._load_lock = asyncio.Lock()  # presets chosen in quick succession load one after the other
         self.summarise()
@@ -125,10 +130,56 @@ class SetupPane(ReportsJobs, VerticalScroll, can_focus=False):
 
     async def on_config_form_edited(self, event: ConfigForm.Edited) -> None:
         if event.form.id == "form-model-name" and event.row.f.name == "model" and not event.row.error:
-            await self._show_model_form(registry.defaults_for(event.row.value))
+            found = self.query("#form-model")
+            old = found.first(ConfigForm) if found else None
+            new = registry.defaults_for(event.row.value)
+            await self._show_model_form(new)
+            if old is not None and old.values.model != new.model:
+                self._say_reset(old.collect(), new)
         self._sync_visibility()
+        self.check_rules()
         self.post_message(self.Changed())
         self.summarise()
+
+    def _say_reset(self, before: dict, new: ModelConfig) -> None:
+        """Another model brings its own defaults: say which of the values the user saw change."""
+        spec = registry.get(new.model)
+        changed = [f"{label(field_spec('model', k))} {getattr(new, k)} (was {v})" for k, v in before.items()
+                   if k in spec.fields and getattr(new, k) != v]
+        if changed:
+            self.app.notify(f"{spec.title} takes its own defaults: {', '.join(changed)}.")
+
+    def on_descendant_focus(self, event) -> None:
+        row = next((w for w in event.widget.ancestors_with_self if isinstance(w, FieldRow)), None)
+        help_line = self.query_one("#setup-help", Static)
+        if row is not None:
+            help_line.update(Text.assemble((label(row.f), "bold"), ": " + row.f.metadata.get("help", "")))
+            help_line.display = True  # from the first field focused on; no empty line before
+            # The line can grow (one line to three): the field stays in view above it.
+            self.call_after_refresh(self.scroll_to_widget, event.widget, animate=False)
+
+    # -- the rules between fields, at the field that can fix them ----------------------------------------
+    def check_rules(self) -> None:
+        """The rules of ``core.rules`` (the command line's own), checked as the user types."""
+        cfg = self._values() if self.ready else None
+        if cfg is None:
+            return
+        try:
+            validate(cfg)
+            self.rule = None
+        except FieldError as err:
+            self.rule = err
+        except SeqlmError:
+            self.rule = None  # a problem of no one field: the line at the top says it
+        self._paint_rules(cfg)
+
+    def _paint_rules(self, cfg: RunConfig | None = None) -> None:
+        cfg = cfg or self._values()
+        fit = self.fit[1] if self.fit is not None and self.fit[0] == cfg else None
+        for form in self._forms():
+            for row in form.rows():
+                said = [str(e) for e in (self.rule, fit) if e is not None and e.key == row.key]
+                row.show_rule(said[0] if said else None)
 
     # -- reading and writing the whole form ------------------------------------------------------
     def field_errors(self) -> list[str]:
@@ -148,6 +199,8 @@ class SetupPane(ReportsJobs, VerticalScroll, can_focus=False):
             validate(cfg)
         except SeqlmError as err:
             return None, str(err)
+        if self.fit is not None and self.fit[0] == cfg:
+            return None, str(self.fit[1])
         return cfg, None
 
     async def load_config(self, cfg: RunConfig) -> None:
@@ -161,6 +214,7 @@ class SetupPane(ReportsJobs, VerticalScroll, can_focus=False):
             self.query_one("#form-model-name", ConfigForm).set_values(cfg.model)
             self.query_one("#form-train", ConfigForm).set_values(cfg.train)
             self._sync_visibility()
+            self.check_rules()
             self.post_message(self.Changed())
             self.summarise()
 
@@ -174,6 +228,7 @@ class SetupPane(ReportsJobs, VerticalScroll, can_focus=False):
         for row in self.query_one("#form-train", ConfigForm).rows():
             if row.f.name == "lr":
                 row.set_value(float(f"{lr:.3g}"))
+        self.check_rules()
         self.post_message(self.Changed())
         self.summarise()
 
@@ -206,6 +261,11 @@ class SetupPane(ReportsJobs, VerticalScroll, can_focus=False):
             return
         spec = registry.get(cfg.model.model)
         try:
+            check_fits(cfg, ds)
+        except FieldError as err:
+            self.post_message(SummaryReady(request, ds.summary(), fit=(cfg, err)))
+            return
+        try:
             params = spec.count_params(cfg.model, len(ds.vocab), ds.pad)
         except SeqlmError as err:
             self.post_message(SummaryReady(request, ds.summary(), str(err)))
@@ -218,11 +278,17 @@ class SetupPane(ReportsJobs, VerticalScroll, can_focus=False):
     def on_summary_ready(self, msg: SummaryReady) -> None:
         msg.stop()
         if msg.request == self.summary_request:
-            self.show_summary(msg.text, msg.problem)
+            self.fit = msg.fit
+            self._paint_rules()
+            self.show_summary(msg.text, msg.problem or (str(msg.fit[1]) if msg.fit else None))
 
     def show_summary(self, text: str, problem: str | None = None) -> None:
+        """The summary, and the problem on the line above the form unless a field shows it (the top of a
+        long form is out of view while its lower fields are edited)."""
         self.summary_text, self.problem = text, problem
         self.query_one("#setup-summary", Static).update(Text(text))
+        at_field = problem is not None and any(
+            r.display and r.error == problem for form in self._forms() for r in form.rows())
         p = self.query_one("#setup-problem", Label)
         p.update(problem or "")
-        p.display = bool(problem)
+        p.display = bool(problem) and not at_field

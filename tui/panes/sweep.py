@@ -21,6 +21,7 @@ from seqlm_tui.core.sweep import RULE, Sweep, SweepConfig
 from seqlm_tui.tui.jobs import ReportsJobs
 from seqlm_tui.tui.messages import SweepDone, SweepFailed, SweepPoint
 from seqlm_tui.tui.widgets.loss_chart import log_ticks
+from seqlm_tui.tui.widgets.ordered import OrderedInput
 
 INTRO = ("Press w to run the learning-rate range test: a fresh model from Setup takes one minibatch per rate, "
          "from the smallest to the largest; u then puts the suggested rate into Setup.")
@@ -46,11 +47,12 @@ class SweepPane(ReportsJobs, Vertical):
         with Horizontal(id="sweep-settings"):
             d = self.defaults
             yield Label("rates ")
-            yield Input(f"{d.lr_min:g}", id="sweep-lr-min", compact=True, tooltip="smallest learning rate")
+            yield OrderedInput(f"{d.lr_min:g}", id="sweep-lr-min", compact=True, tooltip="smallest learning rate")
             yield Label(" to ")
-            yield Input(f"{d.lr_max:g}", id="sweep-lr-max", compact=True, tooltip="largest learning rate")
+            yield OrderedInput(f"{d.lr_max:g}", id="sweep-lr-max", compact=True, tooltip="largest learning rate")
             yield Label(" in ")
-            yield Input(str(d.steps), id="sweep-steps", compact=True, tooltip="rates tried (one minibatch each)")
+            yield OrderedInput(str(d.steps), id="sweep-steps", compact=True,
+                               tooltip="rates tried (one minibatch each)")
             yield Label(" steps")
         yield ProgressBar(total=100, show_eta=False, id="sweep-progress")
         yield Static(Text(INTRO), id="sweep-status")

@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.widgets import Label, ProgressBar, Static, Switch
 from textual.worker import WorkerState, get_current_worker
 
-from seqlm_tui.core import checkpoint, datacache
+from seqlm_tui.core import checkpoint, datacache, memory
 from seqlm_tui.core import events as ev
 from seqlm_tui.core.config import RunConfig
 from seqlm_tui.core.fmt import fmt_time
@@ -208,7 +208,10 @@ class TrainPane(ReportsJobs, Vertical):
         trainer.pause_at, self.pause_at = self.pause_at, None
         self.trainer = trainer
         watch, last, looked = has_reading(run), 0.0, looked_into(run)
-        novelty = Novelty.for_run(run) if run.vocab.boundary is not None else None
+        # A sample's mark: for the memory task whether it recalls (its sequences are noise: "new" would
+        # only say the answer was wrong), else where it comes from (makemore's new / in train / in dev/test).
+        is_memory = run.cfg.data.dataset == "memory"
+        novelty = Novelty.for_run(run) if run.vocab.boundary is not None and not is_memory else None
         post = self.post_message
         for e in trainer.events():
             if isinstance(e, ev.Step):
@@ -218,8 +221,12 @@ class TrainPane(ReportsJobs, Vertical):
             elif isinstance(e, ev.Health):
                 post(TrainHealth(e.health))
             elif isinstance(e, ev.Sample):
-                sources = [novelty.where(t) for t in e.texts] if novelty else []
-                post(TrainSamples(e.step, e.texts, sources, novelty.share_new(e.texts) if novelty else None))
+                if is_memory:
+                    marks = [memory.recall(t) for t in e.texts]
+                    post(TrainSamples(e.step, e.texts, marks, recalled=marks.count("recalled")))
+                else:
+                    marks = [novelty.where(t) for t in e.texts] if novelty else []
+                    post(TrainSamples(e.step, e.texts, marks, novelty.share_new(e.texts) if novelty else None))
             elif isinstance(e, ev.Paused):
                 post(TrainPaused(e.step))
             elif isinstance(e, ev.Resumed):
@@ -311,13 +318,15 @@ class TrainPane(ReportsJobs, Vertical):
         if msg.new_share is not None:
             self.new_shares = (self.new_shares + [(msg.step, msg.new_share)])[-6:]
             head.append(f" ({msg.new_share:.0%} new; " + " → ".join(f"{s:.0%}" for _, s in self.new_shares) + ")")
+        if msg.recalled is not None:
+            head.append(f" ({msg.recalled} of {len(msg.texts)} recalled)")
         head.append(":")
         for i, t in enumerate(msg.texts):
             # one line per sample: a newline in stream text is shown, not taken
             head.append("\n" + printable(t).replace("\n", "⏎"))
-            where = msg.sources[i] if i < len(msg.sources) else None
-            if where:
-                head.append(f"  {'new' if where == NEW else where}", style="italic" if where == NEW else "dim")
+            mark = msg.sources[i] if i < len(msg.sources) else None
+            if mark:
+                head.append(f"  {mark}", style="italic" if mark == NEW or mark.startswith("wrong") else "dim")
         self.samples.update(head)
 
     def on_train_paused(self, msg: TrainPaused) -> None:
@@ -376,4 +385,12 @@ class TrainPane(ReportsJobs, Vertical):
 
     def on_switch_changed(self, event: Switch.Changed) -> None:
         self.query_one("#autosave-word", Label).update("on" if event.value else "off")
+
+    # The switch alone shows its focus by a shade of grey (none with NO_COLOR): its label goes to reverse
+    # video, as a Setup field's does.
+    def on_descendant_focus(self) -> None:
+        self.query_one("#autosave-label").set_class(self.switch.has_focus, "-focused")
+
+    def on_descendant_blur(self) -> None:
+        self.query_one("#autosave-label").set_class(self.switch.has_focus, "-focused")
 

@@ -15,16 +15,20 @@ class QuitScreen(ModalScreen[str]):
     BINDINGS = [Binding("s", "choose('save')", "Save and quit"), Binding("q,ctrl+q", "choose('quit')", "Quit"),
                 Binding("escape,c", "choose('stay')", "Cancel")]
 
-    def __init__(self, what: str, can_save: bool) -> None:
+    def __init__(self, what: str, can_save: bool, kept: bool = False) -> None:
+        """``kept``: quitting keeps the run anyway (a room's session keeps it as its last run)."""
         super().__init__()
-        self.what, self.can_save = what, can_save
+        self.what, self.can_save, self.kept = what, can_save, kept
 
     def compose(self) -> ComposeResult:
         with Vertical(id="quit-dialog"):
-            yield Label(f"{self.what} Quit now and it is gone.", markup=False)
+            after = ("Quit now and this session keeps the run as its last run: it is back when you open the "
+                     "session again." if self.kept else "Quit now and it is gone.")
+            yield Label(f"{self.what} {after}", markup=False)
             if self.can_save:
                 yield Label("s  save the run to the checkpoint folder, then quit", markup=False)
-            yield Label("q  quit without saving", markup=False)
+            yield Label("q  quit (the run is kept as the last run)" if self.kept else "q  quit without saving",
+                        markup=False)
             yield Label("escape  go back", markup=False, classes="hint")
 
     def action_choose(self, choice: str) -> None:

@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from seqlm_tui.tui.widgets.ordered import OrderedInput
+
 
 class SaveScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -19,7 +21,7 @@ class SaveScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="save-dialog"):
             yield Label(f"Save a checkpoint in {self.folder}", markup=False)
-            yield Input(self.default, id="save-name")
+            yield OrderedInput(self.default, id="save-name")
             yield Label("Enter saves, Escape cancels. An existing file of that name is replaced atomically.",
                         classes="hint")
 

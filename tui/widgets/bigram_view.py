@@ -4,37 +4,16 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, ScrollableContainer, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.insight import BigramTable
 from seqlm_tui.tui.widgets.bars import Bars
 from seqlm_tui.tui.widgets.bigram_grid import BigramGrid
+from seqlm_tui.tui.widgets.ordered import OrderedInput
 
 INTRO = "The table of a bigram model (bigram counts or bigram neural in Setup) appears here."
-
-
-class RowScroll(ScrollableContainer):
-    """The grid's scroll area, which keeps the chosen row in view: when it is chosen and whenever the area
-    changes size (a table that arrives as the view appears is placed before the area has a height)."""
-
-    row: int | None = None
-
-    def follow(self, row: int | None) -> None:
-        self.row = row
-        self.call_after_refresh(self._keep_in_view)
-
-    def on_resize(self) -> None:
-        self.call_after_refresh(self._keep_in_view)
-
-    def _keep_in_view(self) -> None:
-        height = self.size.height
-        if self.row is None or height == 0:
-            return
-        target = self.row + 1  # the column labels are the grid's first line
-        if not self.scroll_y <= target < self.scroll_y + height:
-            self.scroll_to(y=max(0, target - height // 2), animate=False)
 
 
 class BigramView(Vertical):
@@ -46,13 +25,12 @@ class BigramView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(Text(INTRO), id="bigram-status")
         with Horizontal(id="bigram-body"):
-            with RowScroll(id="bigram-scroll"):
-                yield BigramGrid(id="bigram-grid")
+            yield BigramGrid(id="bigram-grid")
             with Vertical(id="bigram-side"):
                 with Horizontal(id="bigram-pick"):
                     yield Label("row ")
-                    yield Input("", id="bigram-row", compact=True, max_length=8,
-                                tooltip="a character of the vocabulary: its row is drawn below")
+                    yield OrderedInput("", id="bigram-row", compact=True, max_length=8,
+                                       tooltip="a character of the vocabulary: its row is drawn below")
                 yield Bars("", id="bigram-bars", empty="type a character above")
 
     def on_mount(self) -> None:
@@ -99,7 +77,6 @@ class BigramView(Vertical):
             i, bars.empty = None, str(err)
         if i is None:
             self.row_index = None
-            self.query_one(RowScroll).follow(None)
             self.query_one(BigramGrid).select(None)
             if not text:
                 bars.empty = "type a character above"
@@ -111,7 +88,6 @@ class BigramView(Vertical):
         counts = self.table.counts
         total = f", {int(counts[i].sum()):,} pairs counted" if counts is not None else ""
         bars.show(self.table.row(label), f"after {label!r}{total}")
-        self.query_one(RowScroll).follow(i)
 
     def row_items(self) -> list[tuple[str, float]]:
         """The bars drawn for the chosen row (tests)."""

@@ -21,6 +21,7 @@ from seqlm_tui.core.compare import RunCurve, differences, run_curve, settings
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.run import Run
 from seqlm_tui.tui.widgets.loss_chart import step_ticks
+from seqlm_tui.tui.widgets.ordered import OrderedInput
 
 DEFAULT_LRS = "0.01 0.03 0.1 0.3 1"
 DEFAULT_STEPS = 300
@@ -28,6 +29,9 @@ MAX_RUNS = 50  # the oldest curves go first (a session of many runs keeps a boun
 # A letter per run, drawn as its curve's marker and shown in front of it in the list: the list is the
 # legend (a plotext legend has no room at 80 columns), and curves stay apart without colour (NO_COLOR).
 MARKERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# The list is 38 columns wide at 80x24: the settings that tell runs apart go by short names there.
+SHORT = {"learning rate": "lr", "batch size": "batch", "sequence length": "seq len", "memory length": "mem len",
+         "embedding": "emb", "weight decay": "decay", "eval every": "eval"}
 INTRO = ("Tick runs to overlay their dev loss. r trains the Setup's model once per rate below "
          "(same seed, same steps) and adds each as a run.")
 
@@ -47,6 +51,11 @@ class Entry:
             dev = self.run.history.dev
             return list(dev.steps), list(dev.values)
         return [p[0] for p in self.points], [p[1] for p in self.points]
+
+
+def _data(entry: Entry) -> tuple:
+    """What a run was trained on, as far as its losses can be compared."""
+    return tuple(entry.settings.get(k) for k in ("dataset", "file path", "mode", "memory length"))
 
 
 def parse_rates(text: str) -> list[float]:
@@ -94,12 +103,12 @@ class CompareView(Vertical):
                 yield SelectionList[int](id="compare-runs")
                 with Horizontal(classes="compare-field"):
                     yield Label("rates ")
-                    yield Input(DEFAULT_LRS, id="compare-lrs", compact=True,
-                                tooltip="learning rates for r, separated by spaces")
+                    yield OrderedInput(DEFAULT_LRS, id="compare-lrs", compact=True,
+                                       tooltip="learning rates for r, separated by spaces")
                 with Horizontal(classes="compare-field"):
                     yield Label("steps ")
-                    yield Input(str(DEFAULT_STEPS), id="compare-steps", compact=True,
-                                tooltip="training steps at each rate")
+                    yield OrderedInput(str(DEFAULT_STEPS), id="compare-steps", compact=True,
+                                       tooltip="training steps at each rate")
                 yield Static(Text(INTRO), id="compare-status")
             yield PlotextPlot(id="compare-chart")
 
@@ -109,6 +118,11 @@ class CompareView(Vertical):
         entry.marker = next(m for m in MARKERS if m not in taken)  # 52 letters for at most 50 runs
         self.entries[entry.key] = entry
         runs = self.query_one(SelectionList)
+        # Losses on other data are not on the same scale (another vocabulary, another task): runs of
+        # another dataset are unticked when this one comes in (a tick brings one back).
+        for other in self.entries.values():
+            if _data(other) != _data(entry):
+                runs.deselect(other.key)
         runs.add_option(Selection(Text(entry.label), entry.key, True, id=f"run-{entry.key}"))
         while len(self.entries) > MAX_RUNS:
             self._remove(next(iter(self.entries)))
@@ -126,6 +140,8 @@ class CompareView(Vertical):
         """What tells the run apart comes first, then its name: the list is 38 columns wide at 80x24 and cuts the
         end of a line ("a #2 learning rate 0.03 · elman on counting, lr 0.03")."""
         number, _, name = entry.label.partition(" ")
+        for long, short in SHORT.items():
+            extra = extra.replace(long, short)
         if entry.diverged:
             name = name.removesuffix(" (diverged)")
             extra = f"{extra}, diverged" if extra else "diverged"

@@ -11,6 +11,7 @@ from textual.widgets import Input, Label, Select, Switch
 
 from seqlm_tui.core.config import SECTIONS, check_value, field_type, label, parse_value
 from seqlm_tui.core.errors import SeqlmError
+from seqlm_tui.tui.widgets.ordered import OrderedInput, OrderedSelect
 
 
 def _onoff(v) -> str:
@@ -29,7 +30,8 @@ class FieldRow(Vertical):
     def __init__(self, section: str, f, value, choices=None) -> None:
         super().__init__(classes="field-row")
         self.section, self.f, self.value, self.choices = section, f, value, choices
-        self.error: str | None = None
+        self.own_error: str | None = None   # the value typed is not a valid value of this field
+        self.rule_error: str | None = None  # it is, but it does not go with the other fields
 
     @property
     def key(self) -> str:
@@ -53,7 +55,7 @@ class FieldRow(Vertical):
             choices = self.choices or self.f.metadata.get("choices")
             wid = "f-" + self.key.replace(".", "-")
             if choices:
-                yield Select([(c, c) for c in choices], value=self.value, allow_blank=False, id=wid,
+                yield OrderedSelect([(c, c) for c in choices], value=self.value, allow_blank=False, id=wid,
                              classes="field-control", compact=True)
             elif kind is bool:
                 # The word says the state too: a Switch alone is a colour (NO_COLOR, monochrome terminals).
@@ -62,8 +64,8 @@ class FieldRow(Vertical):
                     yield Label(_onoff(self.value), classes="bool-word")
             else:
                 wide = " field-text" if kind is str else ""  # a file path wants room
-                yield Input(_fmt(self.value), id=wid, classes="field-control" + wide, compact=True,
-                            tooltip=self.f.metadata.get("help"))
+                yield OrderedInput(_fmt(self.value), id=wid, classes="field-control" + wide, compact=True,
+                                   tooltip=self.f.metadata.get("help"))
             yield Label(self.f.metadata.get("help", ""), classes="field-help", markup=False)
         yield Label("", classes="field-error", markup=False)
 
@@ -87,8 +89,22 @@ class FieldRow(Vertical):
             control.value = value
         self.show_error(None)
 
+    @property
+    def error(self) -> str | None:
+        return self.own_error or self.rule_error
+
     def show_error(self, message: str | None) -> None:
-        self.error = message
+        self.own_error = message
+        self._paint()
+
+    def show_rule(self, message: str | None) -> None:
+        """A rule of ``core.rules`` that this field can fix (None: it holds)."""
+        if message != self.rule_error:
+            self.rule_error = message
+            self._paint()
+
+    def _paint(self) -> None:
+        message = self.error
         err = self.query_one(".field-error", Label)
         err.update(message or "")
         err.display = bool(message)

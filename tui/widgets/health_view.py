@@ -107,4 +107,6 @@ class HealthView(Vertical):
             plt.plot(xs, ys, label="grad norm", marker="hd", color="blue")
             if "saturated %" in data:
                 plt.plot(*data["saturated %"], label="saturated %", marker="dot", color="red", yside="right")
+                plt.ylim(0, 100, yside="right")  # a share: plotext's own margin ran the axis to 117%
+                plt.yticks([0, 25, 50, 75, 100], ["0", "25", "50", "75", "100"], yside="right")
         chart.refresh()

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-from textual import events
 from textual.binding import Binding
-from textual.widgets import Input
+
+from seqlm_tui.tui.widgets.ordered import OrderedInput
 
 
-class HistoryInput(Input):
+class HistoryInput(OrderedInput):
+    """Enter, up and down run in the order they were typed (``OrderedInput``): typed-ahead characters (a fast
+    typist, a paste, tmux send-keys) never land in the line being submitted."""
+
     BINDINGS = [Binding("up", "older", "Older", show=False), Binding("down", "newer", "Newer", show=False)]
 
     def __init__(self, *args, **kw) -> None:
         super().__init__(*args, **kw)
         self.history: list[str] = []
         self._pos = 0
-
-    async def _on_key(self, event: events.Key) -> None:
-        # Enter is a binding, and bindings run only once the key has bubbled up to the app: typed-ahead
-        # characters (a fast typist, a paste, tmux send-keys) would land before it and be submitted with
-        # this line. Handled here, in order, the line is taken and the box cleared before the next key.
-        if event.key == "enter":
-            event.stop()
-            event.prevent_default()
-            await self.action_submit()
-            return
-        await super()._on_key(event)
 
     async def action_submit(self) -> None:
         line = self.value

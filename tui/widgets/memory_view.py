@@ -17,6 +17,7 @@ from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.memory import MemoryResult
 from seqlm_tui.core.models import registry
 from seqlm_tui.tui.widgets.compare_view import parse_steps
+from seqlm_tui.tui.widgets.ordered import OrderedInput
 
 DEFAULT_MODELS = "elman lstm"
 DEFAULT_LENGTHS = " ".join(str(n) for n in memory.DEFAULT_LENGTHS)
@@ -65,14 +66,15 @@ class MemoryView(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="memory-settings"):
             yield Label("models ")
-            yield Input(DEFAULT_MODELS, id="memory-models", compact=True, tooltip="models to compare")
+            yield OrderedInput(DEFAULT_MODELS, id="memory-models", compact=True, tooltip="models to compare")
             yield Label(" lengths ")
-            yield Input(DEFAULT_LENGTHS, id="memory-lengths", compact=True, tooltip="sequence lengths (1-512)")
+            yield OrderedInput(DEFAULT_LENGTHS, id="memory-lengths", compact=True, tooltip="sequence lengths (1-512)")
             yield Label(" steps ")
-            yield Input(str(DEFAULT_STEPS), id="memory-steps", compact=True,
-                        tooltip="training steps per model and length")
+            yield OrderedInput(str(DEFAULT_STEPS), id="memory-steps", compact=True,
+                               tooltip="training steps per model and length")
             yield Label(" hidden ")
-            yield Input(str(DEFAULT_HIDDEN), id="memory-hidden", compact=True, tooltip="hidden size of every model")
+            yield OrderedInput(str(DEFAULT_HIDDEN), id="memory-hidden", compact=True,
+                               tooltip="hidden size of every model")
         yield Static(Text(INTRO), id="memory-status")
         with Horizontal(id="memory-body"):
             yield DataTable(id="memory-table", cursor_type="none", zebra_stripes=True)

@@ -140,7 +140,7 @@ async def look_at_heads(app, pilot, args: dict) -> None:
         await press(pilot, "e")
         await until(pilot, lambda source=source: view.source != source, "the next text")
     await until(pilot, lambda: len(view.reading) >= args.get("min_length", 1), "the dev excerpt read")
-    for key in (".", ".", "l", "."):  # layer 1 heads 1-3, then layer 2: four heads, each kept by the view
+    for key in (".", ".", "l", "."):  # layer 1 heads 1-3, l keeps the head: layer 2 heads 3-4, five in all
         await press(pilot, key)
 
 

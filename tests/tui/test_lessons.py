@@ -191,6 +191,9 @@ async def test_each_lesson_walked_first_step_to_last_at_80x24(lesson, monkeypatc
         assert app.lessons.step is None  # the summary
         await go(pilot, "f8")
         await until(pilot, lambda: lesson.summary[:40] in " ".join(screen_text(app).split()), "the summary")
+        last = lesson is LESSONS[-1]  # no "next lesson" promised after the last one
+        assert ("That was the last lesson" in screen_text(app)) is last
+        assert (". opens the next lesson" in screen_text(app)) is not last
     done = Progress.load()
     assert done.passed_in(lesson) == set(range(len(lesson.steps)))
 

@@ -161,6 +161,10 @@ class LessonsPane(ReportsJobs, Vertical):
         if self.app.active_pane == "learn":
             self.app.set_focus(self.query_one("#lesson-body"))
 
+    def next_lesson(self) -> Lesson | None:
+        later = [x for x in self.lessons if self.lesson and x.number > self.lesson.number]
+        return later[0] if later else None
+
     def go_to(self, index: int) -> None:
         self.index = index
         if self.guide is not None and self.app.panes_in:
@@ -187,9 +191,9 @@ class LessonsPane(ReportsJobs, Vertical):
             self.open_lesson("")
             return
         if self.index >= len(lesson.steps):  # the summary: on to the next lesson
-            later = [x for x in self.lessons if x.number > lesson.number]
+            later = self.next_lesson()
             if later:
-                self.open_lesson(later[0].id)
+                self.open_lesson(later.id)
             else:
                 self.app.notify("that was the last lesson.")
             return
@@ -262,7 +266,7 @@ class LessonsPane(ReportsJobs, Vertical):
         """What to press now, said in the strip (``pane``: the pane in view) or in the Learn pane."""
         step = self.step
         if step is None:
-            return ". next lesson · F8 summary"
+            return ". next lesson · F8 summary" if self.next_lesson() else "the last lesson · F8 summary"
         if self.verdict is not None and self.verdict.passed:
             return ". next step · F8 why" if self.reaches(pane, "full_stop") else "F8, then . for the next step"
         keys = [("g set up" if self.reaches(pane, "g") else "F8, then g: set up")] if step.setup else []
@@ -316,7 +320,8 @@ class LessonsPane(ReportsJobs, Vertical):
         step = self.step
         if step is None:
             t.append("Done. ", style="bold")
-            t.append(lesson.summary + "\n. opens the next lesson; Escape lists them all.\n")
+            on = ". opens the next lesson" if self.next_lesson() else "That was the last lesson"
+            t.append(f"{lesson.summary}\n{on}; Escape lists them all.\n")
             self.query_one("#lesson-text", Static).update(t + steps)
             return
         v = self.verdict or Verdict(False, "checking...")

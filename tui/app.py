@@ -6,6 +6,7 @@ that follow it, turns keys into the panes' actions, and reports every job that f
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from textual import work
@@ -13,7 +14,7 @@ from textual.app import App, ComposeResult
 from textual.css.query import NoMatches
 from textual.filter import NoColor
 from textual.lazy import Lazy
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from seqlm_tui.core import checkpoint
@@ -46,6 +47,7 @@ from seqlm_tui.tui.panes.train import TrainPane
 from seqlm_tui.tui.screens.help import HelpScreen
 from seqlm_tui.tui.screens.save import SaveScreen
 from seqlm_tui.tui.threads import leave_a_core_to_the_ui
+from seqlm_tui.tui.widgets.key_footer import KeyFooter
 from seqlm_tui.tui.widgets.lesson_strip import LessonStrip
 from seqlm_tui.tui.widgets.message_bar import MessageBar
 from seqlm_tui.tui.widgets.pane_tabs import PaneTabs
@@ -100,7 +102,7 @@ class SeqlmApp(LessonActions, App):
         yield LessonStrip(id="lesson-strip")  # the lesson's goal and check, seen from every pane
         self.messages = MessageBar(id="messages")  # kept: a dialog on top must not make it unreachable
         yield self.messages
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.set_class(not self.terminal.colour, "-mono")  # the active tab in reverse video (app.tcss)
@@ -119,6 +121,10 @@ class SeqlmApp(LessonActions, App):
         if self.panes_in or not all(w.is_mounted for p in self._lazy for w in p.walk_children(with_self=True)):
             return  # every widget of every pane: a pane is mounted before its views have composed theirs
         self.panes_in = True
+        # Some 300,000 objects live from here to the end (torch, Textual, the panes): the collector need not
+        # walk them again. A full collection walked them all, 0.1-0.3 s on the interface's thread, the
+        # slow end of pane switches (and of keys while training).
+        gc.freeze()
         if not session.start(self):  # a room's session that comes back gets its last run instead
             self.train.new_run(self.start_cfg, note="")
         focus.follow(self, self.query_one("#tabs", TabbedContent).active_pane)

@@ -75,6 +75,7 @@ class SeqlmApp(LessonActions, App):
         self.panes_in = False  # every pane is mounted (see compose)
         self.early_actions: list[tuple] = []  # keys pressed before that, run once it is so
         self.quit_after_save = False
+        self.leaving = False  # quitting: the jobs are being stopped, the screen says so (tui.quitting)
         self.messages: MessageBar | None = None
         self.message_seconds: float | None = None  # how long a notification stays (None: by its severity)
 
@@ -153,7 +154,7 @@ class SeqlmApp(LessonActions, App):
         (Textual's own hints use it), since error sentences quote what the user typed ("[bold]" too)."""
         text = f"{title}: {message}" if title else message
         wait = self.message_seconds or timeout or (10.0 if severity == "error" else 6.0)
-        if self.messages is not None and self.messages.is_mounted:
+        if self.messages is not None and not self.leaving and self.messages.is_mounted:
             self.messages.show(text, severity, wait, markup)
 
     def action_help_quit(self) -> None:
@@ -203,11 +204,10 @@ class SeqlmApp(LessonActions, App):
         self.notify(msg.message, severity="error")
 
     @jobs.while_running
-    def on_checkpoint_saved(self, msg: CheckpointSaved) -> None:
+    async def on_checkpoint_saved(self, msg: CheckpointSaved) -> None:
         self.checkpoints.saved(msg.path)
         if self.quit_after_save:
-            quitting.stop_everything(self)
-            self.exit()
+            await quitting.leave(self)
 
     @jobs.while_running
     async def on_checkpoint_loaded(self, msg: CheckpointLoaded) -> None:

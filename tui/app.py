@@ -6,7 +6,6 @@ that follow it, turns keys into the panes' actions, and reports every job that f
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 from textual import work
@@ -22,7 +21,7 @@ from seqlm_tui.core.config import RunConfig
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.novelty import Novelty
 from seqlm_tui.core.presets import config_for
-from seqlm_tui.tui import actions, focus, jobs, quitting, session, sizes, terminal
+from seqlm_tui.tui import actions, collector, focus, jobs, quitting, session, sizes, terminal
 from seqlm_tui.tui.commands import SeqlmCommands
 from seqlm_tui.tui.lesson_hooks import LessonActions
 from seqlm_tui.tui.lifeline import Lifeline
@@ -111,6 +110,9 @@ class SeqlmApp(LessonActions, App):
         self.call_after_refresh(self.warm_up)
         self.set_interval(0.02, self.when_panes_are_in)
 
+    def on_unmount(self) -> None:
+        collector.give_back()
+
     def get_line_filters(self):
         return [*super().get_line_filters(), *self._own_filters]
 
@@ -123,9 +125,8 @@ class SeqlmApp(LessonActions, App):
             return  # every widget of every pane: a pane is mounted before its views have composed theirs
         self.panes_in = True
         # Some 300,000 objects live from here to the end (torch, Textual, the panes): the collector need not
-        # walk them again. A full collection walked them all, 0.1-0.3 s on the interface's thread, the
-        # slow end of pane switches (and of keys while training).
-        gc.freeze()
+        # walk them again, and its full passes run from a timer, not inside a key's work (tui.collector).
+        collector.take_over(self)
         if not session.start(self):  # a room's session that comes back gets its last run instead
             self.train.new_run(self.start_cfg, note="")
         focus.follow(self, self.query_one("#tabs", TabbedContent).active_pane)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 
@@ -153,6 +154,17 @@ async def test_quitting_while_training_says_so_and_leaves_once_the_run_has_stopp
         await until(pilot, lambda: not app.is_running, "the app to end")
     assert ("information", "stopping the run...") in app.messages.said  # (the screen is gone: its record)
     assert at_exit == [[]]  # no worker thread left: the run had stopped before the app left the screen
+
+
+async def test_full_collections_wait_for_the_timer_and_python_gets_its_policy_back():
+    """A full pass of the cycle collector used to start inside a pane switch (tui.collector)."""
+    before = gc.get_threshold()
+    app = SeqlmApp(counting(50))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] > 10 ** 6
+        assert gc.get_freeze_count() > 100_000  # torch, Textual and the panes: never walked again
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
 async def test_quitting_with_nothing_running_is_immediate():

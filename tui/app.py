@@ -13,7 +13,7 @@ from textual.app import App, ComposeResult
 from textual.css.query import NoMatches
 from textual.filter import NoColor
 from textual.lazy import Lazy
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from seqlm_tui.core import checkpoint
@@ -21,7 +21,7 @@ from seqlm_tui.core.config import RunConfig
 from seqlm_tui.core.errors import SeqlmError
 from seqlm_tui.core.novelty import Novelty
 from seqlm_tui.core.presets import config_for
-from seqlm_tui.tui import actions, focus, jobs, quitting, session, sizes, terminal
+from seqlm_tui.tui import actions, collector, focus, jobs, quitting, session, sizes, terminal
 from seqlm_tui.tui.commands import SeqlmCommands
 from seqlm_tui.tui.lesson_hooks import LessonActions
 from seqlm_tui.tui.lifeline import Lifeline
@@ -46,6 +46,7 @@ from seqlm_tui.tui.panes.train import TrainPane
 from seqlm_tui.tui.screens.help import HelpScreen
 from seqlm_tui.tui.screens.save import SaveScreen
 from seqlm_tui.tui.threads import leave_a_core_to_the_ui
+from seqlm_tui.tui.widgets.key_footer import KeyFooter
 from seqlm_tui.tui.widgets.lesson_strip import LessonStrip
 from seqlm_tui.tui.widgets.message_bar import MessageBar
 from seqlm_tui.tui.widgets.pane_tabs import PaneTabs
@@ -73,6 +74,7 @@ class SeqlmApp(LessonActions, App):
         self.panes_in = False  # every pane is mounted (see compose)
         self.early_actions: list[tuple] = []  # keys pressed before that, run once it is so
         self.quit_after_save = False
+        self.leaving = False  # quitting: the jobs are being stopped, the screen says so (tui.quitting)
         self.messages: MessageBar | None = None
         self.message_seconds: float | None = None  # how long a notification stays (None: by its severity)
 
@@ -100,13 +102,16 @@ class SeqlmApp(LessonActions, App):
         yield LessonStrip(id="lesson-strip")  # the lesson's goal and check, seen from every pane
         self.messages = MessageBar(id="messages")  # kept: a dialog on top must not make it unreachable
         yield self.messages
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.set_class(not self.terminal.colour, "-mono")  # the active tab in reverse video (app.tcss)
         leave_a_core_to_the_ui()  # (a closed terminal or a kill: see tui.lifeline)
         self.call_after_refresh(self.warm_up)
         self.set_interval(0.02, self.when_panes_are_in)
+
+    def on_unmount(self) -> None:
+        collector.give_back()
 
     def get_line_filters(self):
         return [*super().get_line_filters(), *self._own_filters]
@@ -119,6 +124,9 @@ class SeqlmApp(LessonActions, App):
         if self.panes_in or not all(w.is_mounted for p in self._lazy for w in p.walk_children(with_self=True)):
             return  # every widget of every pane: a pane is mounted before its views have composed theirs
         self.panes_in = True
+        # Some 300,000 objects live from here to the end (torch, Textual, the panes): the collector need not
+        # walk them again, and its full passes run from a timer, not inside a key's work (tui.collector).
+        collector.take_over(self)
         if not session.start(self):  # a room's session that comes back gets its last run instead
             self.train.new_run(self.start_cfg, note="")
         focus.follow(self, self.query_one("#tabs", TabbedContent).active_pane)
@@ -147,7 +155,7 @@ class SeqlmApp(LessonActions, App):
         (Textual's own hints use it), since error sentences quote what the user typed ("[bold]" too)."""
         text = f"{title}: {message}" if title else message
         wait = self.message_seconds or timeout or (10.0 if severity == "error" else 6.0)
-        if self.messages is not None and self.messages.is_mounted:
+        if self.messages is not None and not self.leaving and self.messages.is_mounted:
             self.messages.show(text, severity, wait, markup)
 
     def action_help_quit(self) -> None:
@@ -197,11 +205,10 @@ class SeqlmApp(LessonActions, App):
         self.notify(msg.message, severity="error")
 
     @jobs.while_running
-    def on_checkpoint_saved(self, msg: CheckpointSaved) -> None:
+    async def on_checkpoint_saved(self, msg: CheckpointSaved) -> None:
         self.checkpoints.saved(msg.path)
         if self.quit_after_save:
-            quitting.stop_everything(self)
-            self.exit()
+            await quitting.leave(self)
 
     @jobs.while_running
     async def on_checkpoint_loaded(self, msg: CheckpointLoaded) -> None:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from textual.app import App
 from textual.geometry import Size
-from textual.widgets import Footer, Static, TabbedContent
+from textual.widgets import Static, TabbedContent
+
+from seqlm_tui.tui.widgets.key_footer import KeyFooter
 
 MIN_WIDTH, MIN_HEIGHT = 60, 20
 WIDE = 72  # columns from which the Train status fits two lines
@@ -42,4 +44,4 @@ def fit(app: App, size: Size, panes) -> None:
     tabs = app.query_one("#tabs", TabbedContent)
     for pid, name, key in panes:
         tabs.get_tab(pid).label = f"{name} {key}" if labelled else name
-    app.query_one(Footer).show_command_palette = labelled
+    app.query_one(KeyFooter).show_command_palette = labelled

@@ -384,6 +384,13 @@ def startup_time(quick: bool) -> Row:
                "<= 1.3", r <= 1.3, {"app_s": app, "import_s": base})
 
 
+def pane_switch(quick: bool) -> list[Row]:
+    """11. F2/F3 key to the first frame of the other pane, idle and training, beside a plain Textual app."""
+    from seqlm_tui.cli.bench.switching import rows
+
+    return rows(quick)
+
+
 ITEMS = {
     "engine_mlp": engine_mlp,
     "engine_rnn": engine_rnn,
@@ -395,6 +402,7 @@ ITEMS = {
     "app": app_training,
     "startup": startup_time,
     "autosave": autosave_keys,
+    "pane-switch": pane_switch,
 }
 
 

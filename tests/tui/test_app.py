@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import threading
 
 import pytest
 import torch
@@ -13,6 +15,7 @@ from seqlm_tui.tui.app import SeqlmApp
 from seqlm_tui.tui.screens.help import HelpScreen
 from seqlm_tui.tui.screens.quit import QuitScreen
 from seqlm_tui.tui.threads import leave_a_core_to_the_ui
+from seqlm_tui.tui.widgets.key_footer import KeyFooter
 from tests.tui.conftest import PANES, counting, go, message, press, screen_text, started, train_to_end, type_text, until
 
 
@@ -54,6 +57,30 @@ async def test_the_footer_shows_the_keys_that_work_here():
         await until(pilot, lambda: "u" in footer_keys(app) and "l" not in footer_keys(app), "the Sweep's keys")
         await press(pilot, "2")  # digits switch panes too
         await until(pilot, lambda: app.active_pane == "train")
+
+
+async def test_the_footer_draws_the_keys_that_work_and_a_click_presses_one():
+    app = SeqlmApp(counting(10_000_000))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(app, pilot)
+        footer = app.query_one(KeyFooter)
+
+        def drawn() -> str:
+            return screen_text(app).splitlines()[-1]
+
+        def click(key: str):
+            start = next(s[0] for s in footer.spans if s[2] == key)
+            return pilot.click(KeyFooter, offset=(start + 1, 0))
+
+        await until(pilot, lambda: "s Start" in drawn() and "^q Quit" in drawn(), "the footer drawn")
+        assert "x Stop" not in drawn() and "^p palette" in drawn()
+        await click("s")
+        await until(pilot, lambda: app.train.state == "running", "a click on 's Start' to start training")
+        await until(pilot, lambda: "x Stop" in drawn(), "x drawn while training")
+        await click("x")
+        await until(pilot, lambda: app.train.state == "idle" and "x Stop" not in drawn(), "a click on x to stop")
+        await go(pilot, "f4")
+        await until(pilot, lambda: "u Use LR" in drawn() and "l Log" not in drawn(), "the Sweep's keys drawn")
 
 
 async def test_rebinding_an_action_changes_its_key_footer_help_and_palette(monkeypatch):
@@ -103,6 +130,41 @@ async def test_quitting_while_training_asks_and_can_save(tmp_path, monkeypatch):
     from seqlm_tui.core import checkpoint
 
     assert checkpoint.load(saved[0]).step > 0
+
+
+async def test_quitting_while_training_says_so_and_leaves_once_the_run_has_stopped():
+    """The training thread used to be waited for after the app had left the screen: a blank terminal for
+    seconds. Now the screen says it, and every job's thread has ended before the app leaves."""
+    app = SeqlmApp(counting(10_000_000))
+    at_exit: list[list[str]] = []
+    leave = app.exit
+
+    def exit_(*args, **kw):
+        at_exit.append([t.name for t in threading.enumerate() if t.name.startswith("asyncio_")])
+        leave(*args, **kw)
+
+    app.exit = exit_
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await press(pilot, "s")
+        await until(pilot, lambda: app.train.state == "running" and app.train.run.step > 0)
+        await press(pilot, "ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, QuitScreen), "the question")
+        await press(pilot, "q")
+        await until(pilot, lambda: not app.is_running, "the app to end")
+    assert ("information", "stopping the run...") in app.messages.said  # (the screen is gone: its record)
+    assert at_exit == [[]]  # no worker thread left: the run had stopped before the app left the screen
+
+
+async def test_full_collections_wait_for_the_timer_and_python_gets_its_policy_back():
+    """A full pass of the cycle collector used to start inside a pane switch (tui.collector)."""
+    before = gc.get_threshold()
+    app = SeqlmApp(counting(50))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] > 10 ** 6
+        assert gc.get_freeze_count() > 100_000  # torch, Textual and the panes: never walked again
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
 async def test_quitting_with_nothing_running_is_immediate():

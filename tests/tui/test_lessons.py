@@ -240,7 +240,10 @@ async def test_the_command_line_of_the_setups_run_is_shown_and_copied(monkeypatc
     async with app.run_test(size=(80, 24)) as pilot:
         await started(app, pilot)
         await press(pilot, "c")
-        await until(pilot, lambda: isinstance(app.screen, CommandScreen), "the command line")
+        # The screen is app.screen from its push, its widgets once composed (Textual's Footer used to
+        # rebuild in between, so this was never seen half-made).
+        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.query("#command-text"),
+                    "the command line")
         assert copied == ["seqlm-tui train --preset counting-elman --steps 77"]
         assert str(app.screen.query_one("#command-text").render()) == copied[0]
         await press(pilot, "escape")

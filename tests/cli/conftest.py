@@ -15,6 +15,19 @@ from seqlm_tui.cli.main import main
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """Commands run in this process train tiny models: one intra-op thread each. With torch's default of a
+    thread per core, the two test workers' OpenMP teams spin against each other on 2 cores (a 2 s test
+    took 75 s in the suite). What a command does with --threads is tested on its own (test_promises)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def cli(capsys):
     """``cli("train", ...) -> (exit code, stdout, stderr)``, run in this process."""

@@ -17,7 +17,8 @@ def lr_box(app) -> Input:
 
 
 async def test_u_puts_the_suggested_rate_into_setup_and_the_next_run():
-    cfg = apply(config_for("names-mlp-seed"), {"train": {"steps": 1000}})
+    # Steps enough to be still running when the Train pane is read: 1,000 ended first on a quiet machine.
+    cfg = apply(config_for("names-mlp-seed"), {"train": {"steps": 1_000_000}})
     app = SeqlmApp(cfg)
     async with app.run_test(size=(80, 24)) as pilot:
         await started(app, pilot)

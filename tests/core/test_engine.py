@@ -15,6 +15,8 @@ from seqlm_tui.core.run import new_run
 from seqlm_tui.core.sweep import Sweep, SweepConfig, suggest
 from seqlm_tui.core.train import Trainer
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models; the other test worker needs the other core
+
 
 def train(run, **over):
     events = list(Trainer(run, sample_count=over.pop("samples", 0), step_interval=0).events())

@@ -159,3 +159,27 @@ def key_text(a: Action) -> str:
 
 def help_rows() -> list[tuple[str, str]]:
     return [(key_text(a), a.help) for a in ACTIONS] + list(LOCAL_KEYS)
+
+
+def available(app, action: str, parameters: tuple) -> bool:
+    """Whether ``action`` works now, in this pane and state (the app's check_action: the footer shows only
+    these keys)."""
+    if not app.panes_in:
+        return True
+    if app.screen.is_modal and action in ("show", "help"):
+        return False  # function keys are priority bindings: in a dialog they belong to the dialog
+    pane = app.active_pane
+    if action == "log_y":
+        return pane == "train"
+    if action == "use_lr":
+        return pane == "sweep"
+    if action == "stop":
+        return app.train.busy or app.sweep_pane.running or app.insight.comparing
+    if action in ("memory", "lr_compare"):
+        return pane == "insight"  # from any view: it shows its own
+    if action == "insight_view":
+        return pane == "insight"
+    if action == "look":
+        view = app.insight.looks.get(app.insight.view) if pane == "insight" else None
+        return view is not None and view.applies(str(parameters[0]))
+    return True

@@ -373,25 +373,7 @@ class SeqlmApp(LessonActions, App):
 
     # -- bindings that depend on the pane and the state (the Footer shows only what works now) --------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if not self.panes_in:
-            return True
-        if self.screen.is_modal and action in ("show", "help"):
-            return False  # function keys are priority bindings: in a dialog they belong to the dialog
-        pane = self.active_pane
-        if action == "log_y":
-            return pane == "train"
-        if action == "use_lr":
-            return pane == "sweep"
-        if action == "stop":
-            return self.train.busy or self.sweep_pane.running or self.insight.comparing
-        if action in ("memory", "lr_compare"):
-            return pane == "insight"  # from any view: it shows its own
-        if action == "insight_view":
-            return pane == "insight"
-        if action == "look":
-            view = self.insight.looks.get(self.insight.view) if pane == "insight" else None
-            return view is not None and view.applies(str(parameters[0]))
-        return True
+        return actions.available(self, action, parameters)
 
     @property
     def active_pane(self) -> str:

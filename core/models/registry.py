@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import torch
+from torch.overrides import TorchFunctionMode
 
 from seqlm_tui.core.config import ModelConfig
 from seqlm_tui.core.errors import FieldError, SeqlmError
@@ -17,6 +18,20 @@ from seqlm_tui.core.models.transformer import TransformerLM
 
 BUILT_HERE = ("init",)  # fields applied to the built model, not passed to its constructor
 MAX_PARAMS = 200_000_000  # 800 MB of float32 weights, 3.2 GB with Adam's moments and the gradients
+
+
+class _NoInit(TorchFunctionMode):
+    """Skips filling tensors while a model is built on the meta device to be counted: there is nothing to fill,
+    and torch's meta ``normal_`` and ``eye`` import torch._dynamo the first time (1.3 s of every run's start)."""
+
+    INITS = frozenset({"normal_", "uniform_", "trunc_normal_", "exponential_", "bernoulli_", "random_"})
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if getattr(func, "__name__", "") in self.INITS:  # Tensor.normal_(t) and nn.init.normal_(tensor=t)
+            return args[0] if args else (kwargs or {})["tensor"]
+        if func is torch.eye:
+            return torch.empty(args[0], args[1] if len(args) > 1 else args[0])
+        return func(*args, **(kwargs or {}))
 
 
 @dataclass(frozen=True)
@@ -43,7 +58,7 @@ class ModelSpec:
     def count_params(self, cfg: ModelConfig, vocab_size: int, pad: int | None = 0) -> int:
         """The model's size without allocating its weights (on the meta device)."""
         self.check(cfg)
-        with torch.device("meta"):
+        with torch.device("meta"), _NoInit():
             return self._make(cfg, vocab_size, 0 if pad is None else pad).num_params()
 
     def check_size(self, cfg: ModelConfig, vocab_size: int, pad: int | None = 0) -> int:

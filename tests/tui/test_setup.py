@@ -159,9 +159,9 @@ async def test_presets_from_the_palette_fill_the_setup():
                     "the preset")
         await until(pilot, lambda: app.setup.read()[0] is not None and app.setup.read()[0].data.batch_size == 512)
         cfg = app.setup.read()[0]
-        assert (cfg.data.dataset, cfg.model.model, cfg.model.hidden, cfg.train.optimizer) == ("names", "mlp", 256,
+        assert (cfg.data.dataset, cfg.model.model, cfg.model.hidden, cfg.train.optimizer) == ("names", "mlp", 200,
                                                                                                "adam")
-        assert row(app, "model.hidden").query_one(Input).value == "256"
+        assert row(app, "model.hidden").query_one(Input).value == "200"
 
 
 async def test_a_summary_that_ends_late_does_not_hide_the_newer_one():

@@ -76,10 +76,16 @@ class WindowBatcher:
 
 
 class ItemBatcher:
-    """Whole items for sequence models: x = item[:-1], y = item[1:], padded to the longest in the batch."""
+    """Whole items for sequence models: x = item[:-1], y = item[1:], padded to the longest in the batch.
+
+    Packed (``pack``: a row length, 0 for the longest item), a training row starts at a random item and runs on
+    through the items after it (they share their boundary token), so no position is padding: names fill 7 of
+    13 positions of a padded row, and a packed step carries twice the targets for the same work. Every target
+    still sees its own item from its start; the items before it in the row are in view too (a Transformer
+    learns to look past the boundary). Evaluation is item by item either way."""
 
     def __init__(self, split: Split, batch_size: int, gen: torch.Generator | None = None,
-                 device: str = "cpu"):
+                 device: str = "cpu", pack: int | None = None):
         self.split, self.batch_size, self.gen, self.device = split, batch_size, gen, device
         self.tokens = split.tokens.to(device)
         self.starts = split.starts.to(device)
@@ -88,6 +94,8 @@ class ItemBatcher:
         self.n = split.n_items
         self.pad_in = 0
         self._counts: torch.Tensor | None = None
+        self.pack = None if pack is None else (pack or int(self.lengths.max()) - 1)
+        self._row = None if self.pack is None else torch.arange(self.pack + 1, device=device)
 
     @property
     def steps_per_epoch(self) -> int:
@@ -107,8 +115,18 @@ class ItemBatcher:
 
     def next(self) -> Batch:
         idx = torch.randint(0, self.n, (self.batch_size,), generator=self.gen).to(self.device)
-        x, y = self._gather(idx)
+        x, y = self._gather(idx) if self.pack is None else self._packed(idx)
         return x, y, True
+
+    def _packed(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        flat = self.starts[idx].unsqueeze(1) + self._row
+        inside = flat < self.tokens.numel()  # the split's last items run off its end: padding there only
+        flat = flat.clamp(max=self.tokens.numel() - 1)
+        seq = torch.where(inside, self.tokens[flat].long(), torch.full_like(flat, -1))
+        x = seq[:, :-1].clamp(min=self.pad_in)
+        if self.scored is not None:
+            return x, seq[:, 1:].masked_fill(~self.scored[flat[:, 1:]], -1)
+        return x, seq[:, 1:]
 
     def _per_item(self) -> torch.Tensor:
         """Targets of each item, as ``_gather`` scores them (computed once)."""
@@ -220,8 +238,9 @@ SPLIT_NAMES = {"train": "training", "dev": "dev", "test": "test"}
 
 def make_batcher(ds: Dataset, split: str, batch_kind: str, context: int, batch_size: int,
                  num_steps: int = 35, partition: str = "sequential",
-                 gen: torch.Generator | None = None, device: str = "cpu"):
-    """The right batcher for a dataset split and a model's batch kind ("window" or "sequence")."""
+                 gen: torch.Generator | None = None, device: str = "cpu", pack: bool = False):
+    """The right batcher for a dataset split and a model's batch kind ("window" or "sequence"). ``pack``:
+    items packed in rows of the model's context (a Transformer's block), or of the longest item."""
     if split not in ds.splits:
         raise SeqlmError(f"{ds.name} has no {split} split; it has {', '.join(ds.splits)}.")
     s = ds.splits[split]
@@ -229,4 +248,4 @@ def make_batcher(ds: Dataset, split: str, batch_kind: str, context: int, batch_s
         return WindowBatcher(s, context, ds.pad, batch_size, gen, device)
     if s.is_stream:
         return StreamBatcher(s, batch_size, num_steps, partition, gen, device, SPLIT_NAMES.get(split, split))
-    return ItemBatcher(s, batch_size, gen, device)
+    return ItemBatcher(s, batch_size, gen, device, (context if context > 1 else 0) if pack else None)

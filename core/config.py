@@ -38,6 +38,9 @@ class DataConfig:
                                lo=1, hi=512, label="memory length")
     partition: str = param("sequential", "stream minibatches: sequential (state carried) or random",
                            choices=("sequential", "random"))
+    pack: bool = param(False, "training rows of items (names, lines) packed end to end: each row starts at an "
+                       "item and runs on through the next ones, with no padding (evaluation stays item by item)",
+                       label="pack items")
 
 
 @dataclass

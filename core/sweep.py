@@ -111,7 +111,7 @@ class Sweep:
         gen = torch.Generator().manual_seed(c.train.seed)
         torch.manual_seed(c.train.seed)
         batcher = make_batcher(ds, "train", model.batch_kind, model.context, c.data.batch_size,
-                               c.data.num_steps, c.data.partition, gen, str(device))
+                               c.data.num_steps, c.data.partition, gen, str(device), c.data.pack)
         params = [p for p in model.parameters() if p.requires_grad]
         opt = make_optimizer(params, c.train)
         lrs, losses, smoothed = [], [], []

@@ -213,7 +213,7 @@ class Trainer:
         kind, ctx = model.batch_kind, model.context
         check_fits(cfg, ds)  # the same rules the app's Setup checks as the user types
         batcher = make_batcher(ds, "train", kind, ctx, cfg.data.batch_size, cfg.data.num_steps,
-                               cfg.data.partition, gen, str(device))
+                               cfg.data.partition, gen, str(device), cfg.data.pack)
         dev = make_batcher(ds, "dev", kind, ctx, 1, cfg.data.num_steps, "sequential", None, str(device))
         total = self.total_steps(batcher.steps_per_epoch)
         yield ev.Started(total, model.num_params(), ds.name, cfg.model.model, str(device),

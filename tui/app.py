@@ -108,7 +108,7 @@ class SeqlmApp(LessonActions, App):
         self.set_class(not self.terminal.colour, "-mono")  # the active tab in reverse video (app.tcss)
         leave_a_core_to_the_ui()  # (a closed terminal or a kill: see tui.lifeline)
         self.call_after_refresh(self.warm_up)
-        self.set_interval(0.02, self.when_panes_are_in)
+        self.panes_timer = self.set_interval(0.02, self.when_panes_are_in)
 
     def on_unmount(self) -> None:
         collector.give_back()
@@ -124,6 +124,7 @@ class SeqlmApp(LessonActions, App):
         if self.panes_in or not all(w.is_mounted for p in self._lazy for w in p.walk_children(with_self=True)):
             return  # every widget of every pane: a pane is mounted before its views have composed theirs
         self.panes_in = True
+        self.panes_timer.stop()  # 50 wake-ups a second for the app's whole life were one more thing a key waited on
         # Some 300,000 objects live from here to the end (torch, Textual, the panes): the collector need not
         # walk them again, and its full passes run from a timer, not inside a key's work (tui.collector).
         collector.take_over(self)

@@ -125,9 +125,7 @@ class SeqlmApp(LessonActions, App):
             return  # every widget of every pane: a pane is mounted before its views have composed theirs
         self.panes_in = True
         self.panes_timer.stop()  # 50 wake-ups a second for the app's whole life were one more thing a key waited on
-        # Some 300,000 objects live from here to the end (torch, Textual, the panes): the collector need not
-        # walk them again, and its full passes run from a timer, not inside a key's work (tui.collector).
-        collector.take_over(self)
+        collector.take_over(self)  # what lives from here on is frozen; full passes from a timer (tui.collector)
         if not session.start(self):  # a room's session that comes back gets its last run instead
             self.train.new_run(self.start_cfg, note="")
         focus.follow(self, self.query_one("#tabs", TabbedContent).active_pane)

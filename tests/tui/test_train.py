@@ -171,3 +171,34 @@ async def test_a_memory_task_too_big_is_one_sentence():
         await press(pilot, "m")
         await until(pilot, lambda: "the limit is 200,000,000" in message(app), "the one sentence")
         assert app.is_running and not app.insight.comparing
+
+
+async def test_s_while_the_first_model_is_still_being_built_trains_the_run_on_screen(monkeypatch):
+    """On a busy machine s can come before the first build is in: the late build must not replace the run
+    being trained (it did: the screen and a save then held an untrained model while another one trained)."""
+    import threading
+
+    from seqlm_tui.tui.panes import train as train_pane
+
+    release, calls, real = threading.Event(), [], train_pane.new_run
+
+    def slow_first_build(cfg):
+        calls.append(cfg)
+        if len(calls) == 1:  # the app's first model: held back until training is under way
+            release.wait(60)
+        return real(cfg)
+
+    monkeypatch.setattr(train_pane, "new_run", slow_first_build)
+    app = SeqlmApp(counting(10_000_000))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.panes_in and calls, "the first build")
+        await press(pilot, "s")
+        await until(pilot, lambda: app.train.run is not None and app.train.run.step > 0, "steps on screen")
+        trained = app.train.trainer.run
+        release.set()
+        await until(pilot, lambda: not [w for w in app.workers if w.group == "build" and w.is_running], "the build")
+        await pilot.pause(0)
+        assert app.train.run is trained and app.train.unsaved
+        await press(pilot, "x")
+        await until(pilot, lambda: app.train.state == "idle", "the stop")
+        assert app.train.run is trained

@@ -75,12 +75,18 @@ class TrainPane(ReportsJobs, Vertical):
         run: Run
         label: str
         note: str = ""
+        ask: int = 0  # which request built it: one overtaken by a later request is dropped
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self.run: Run | None = None
         self.trainer: Trainer | None = None
         self.serial = 0          # tells runs apart (ids of freed objects come back)
+        # The latest request for a run (a build, a training start, an adoption). A build that arrives after a
+        # later request is dropped: s pressed while the first model was still being built (a busy machine)
+        # trained one run while the late build replaced it on screen, and a save took the untrained one.
+        self.asked = 0
+        self.building = False    # a build asked for is not in yet: s trains a fresh model, not the old run
         self.label = ""
         self.best_dev = math.inf
         self.last_dev: float | None = None
@@ -136,7 +142,9 @@ class TrainPane(ReportsJobs, Vertical):
         elif self.state == "idle":
             self.state = "starting"
             self.set_status("starting: loading the data and building the model...")
-            self.train_worker(cfg)
+            fresh, self.building = self.building, False
+            self.asked += 1
+            self.train_worker(cfg, self.asked, fresh)
 
     def stop(self) -> bool:
         """Stop the training job at its next step; False if there was none."""
@@ -151,11 +159,14 @@ class TrainPane(ReportsJobs, Vertical):
 
     def new_run(self, cfg: RunConfig, note: str = "a fresh model from Setup; press s to train it.") -> None:
         self.set_status("building a fresh model from Setup...")
-        self.build_worker(cfg, note)
+        self.asked += 1
+        self.building = True
+        self.build_worker(cfg, note, self.asked)
 
     def adopt(self, run: Run, label: str) -> None:
         """Make ``run`` the current one: the chart, the stats and (through the app) the other panes follow."""
         self.serial += 1
+        self.asked += 1  # a build still under way was asked for before this: it no longer replaces it
         self.run, self.label = run, label
         self.saved_step = run.step  # a fresh run has nothing to lose; a loaded one is in its file
         self.best_dev = min(run.history.dev.values) if len(run.history.dev) else math.inf
@@ -179,12 +190,13 @@ class TrainPane(ReportsJobs, Vertical):
         self.chart.toggle_log()
 
     # -- jobs --------------------------------------------------------------------------------------
-    def _prepare(self, cfg: RunConfig) -> Run:
+    def _prepare(self, cfg: RunConfig, ask: int, fresh: bool) -> Run:
         """The run ``s`` trains: the current one if Setup still describes its model and vocabulary (it goes
-        on, on the data and settings now in Setup), else a fresh one. In the worker thread."""
+        on, on the data and settings now in Setup), else a fresh one (always when a fresh one was asked for
+        and is not in yet). In the worker thread."""
         ds = datacache.load(cfg.data)
         run = self.run
-        if run is not None and run.cfg.model == cfg.model and run.vocab.tokens == ds.vocab.tokens:
+        if not fresh and run is not None and run.cfg.model == cfg.model and run.vocab.tokens == ds.vocab.tokens:
             run.cfg.data, run.cfg.train = replace(cfg.data), replace(cfg.train)
             run.dataset = None
             run.ensure_dataset()  # checks the data is what the model was trained on, as a resume does
@@ -192,18 +204,18 @@ class TrainPane(ReportsJobs, Vertical):
                 run.cfg.train.steps = run.step + cfg.train.steps  # continue: that many more steps
             return run
         run = new_run(cfg)
-        self.post_message(self.Built(run, f"{cfg.model.model} on {cfg.data.dataset}, lr {cfg.train.lr:g}"))
+        self.post_message(self.Built(run, f"{cfg.model.model} on {cfg.data.dataset}, lr {cfg.train.lr:g}", ask=ask))
         return run
 
     @work(thread=True, group="build", exclusive=True, exit_on_error=False)
-    def build_worker(self, cfg: RunConfig, note: str) -> None:
+    def build_worker(self, cfg: RunConfig, note: str, ask: int) -> None:
         run = new_run(cfg)
-        self.post_message(self.Built(run, f"{cfg.model.model} on {cfg.data.dataset}, lr {cfg.train.lr:g}", note))
+        self.post_message(self.Built(run, f"{cfg.model.model} on {cfg.data.dataset}, lr {cfg.train.lr:g}", note, ask))
 
     @work(thread=True, group="train", exit_on_error=False)
-    def train_worker(self, cfg: RunConfig) -> None:
+    def train_worker(self, cfg: RunConfig, ask: int, fresh: bool) -> None:
         worker = get_current_worker()
-        run = self._prepare(cfg)
+        run = self._prepare(cfg, ask, fresh)
         trainer = Trainer(run, stop=worker.cancelled_event)
         trainer.pause_at, self.pause_at = self.pause_at, None
         self.trainer = trainer
@@ -294,6 +306,9 @@ class TrainPane(ReportsJobs, Vertical):
     # -- what the jobs report ----------------------------------------------------------------------
     def on_train_pane_built(self, msg: TrainPane.Built) -> None:
         msg.stop()
+        if msg.ask != self.asked:
+            return  # overtaken (see ``asked``)
+        self.building = False
         self.adopt(msg.run, msg.label)
         if msg.note:
             self.app.notify(msg.note)

@@ -19,7 +19,6 @@ from textual.worker import Worker, WorkerState
 from seqlm_tui.core import checkpoint
 from seqlm_tui.core.config import RunConfig
 from seqlm_tui.core.errors import SeqlmError
-from seqlm_tui.core.novelty import Novelty
 from seqlm_tui.core.presets import config_for
 from seqlm_tui.tui import actions, collector, focus, jobs, quitting, session, sizes, terminal
 from seqlm_tui.tui.commands import SeqlmCommands
@@ -39,7 +38,7 @@ from seqlm_tui.tui.messages import (
 from seqlm_tui.tui.panes.checkpoints import CheckpointsPane
 from seqlm_tui.tui.panes.insight import InsightPane
 from seqlm_tui.tui.panes.lessons import LessonsPane
-from seqlm_tui.tui.panes.prompt import PromptPane, Source
+from seqlm_tui.tui.panes.prompt import PromptPane
 from seqlm_tui.tui.panes.setup import SetupPane
 from seqlm_tui.tui.panes.sweep import SweepPane
 from seqlm_tui.tui.panes.train import TrainPane
@@ -87,7 +86,7 @@ class SeqlmApp(LessonActions, App):
         self.setup = SetupPane(self.start_cfg, id="setup-pane")
         self.train = TrainPane(id="train-pane")
         self.sweep_pane = SweepPane(id="sweep-pane")
-        self.prompt = PromptPane(self.model_source, id="prompt-pane")
+        self.prompt = PromptPane(self.train.source, id="prompt-pane")
         self.checkpoints = CheckpointsPane(id="checkpoints-pane")
         self.insight = InsightPane(id="insight-pane")
         self.lessons = LessonsPane(self.start_lesson, id="lessons-pane")
@@ -212,6 +211,9 @@ class SeqlmApp(LessonActions, App):
     @jobs.while_running
     async def on_checkpoint_loaded(self, msg: CheckpointLoaded) -> None:
         run = msg.run
+        if self.train.busy:  # a room's last run, come in after s was pressed: the run being trained stays
+            self.notify(f"{msg.path.name} was not loaded: a run is training.", severity="warning")
+            return
         await self.setup.load_config(run.cfg)
         self.train.adopt(run, f"{msg.path.stem} (checkpoint)")
         self.action_show("train")
@@ -229,21 +231,6 @@ class SeqlmApp(LessonActions, App):
 
     def on_compare_view_start(self, _msg) -> None:
         self.action_lr_compare()
-
-    def model_source(self) -> Source:
-        """The model the prompt talks to (see ``Source``): the current run, at its current step."""
-        train = self.train
-        run = train.run
-        if run is None:
-            return Source()
-        trainer = train.trainer
-        snapshot = trainer.snapshot if trainer is not None and trainer.run is run else run.snapshot_model
-
-        def novelty() -> Novelty | None:
-            return Novelty.for_run(run) if run.vocab.boundary is not None else None
-
-        return Source((train.serial, run.step), run.vocab, snapshot, novelty,
-                      f"{run.cfg.model.model} on {run.cfg.data.dataset}")
 
     def apply_preset(self, name: str) -> None:
         async def go():

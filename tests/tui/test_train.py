@@ -202,3 +202,59 @@ async def test_s_while_the_first_model_is_still_being_built_trains_the_run_on_sc
         await press(pilot, "x")
         await until(pilot, lambda: app.train.state == "idle", "the stop")
         assert app.train.run is trained
+
+
+async def test_a_checkpoint_loaded_while_a_build_is_under_way_is_the_run_s_goes_on_with(monkeypatch, tmp_path):
+    """The build asked for before the load neither replaces the loaded run nor makes s start afresh."""
+    import threading
+
+    from seqlm_tui.core.run import new_run
+    from seqlm_tui.core.train import train_to_end
+    from seqlm_tui.tui.panes import train as train_pane
+
+    kept = new_run(counting(40))
+    train_to_end(kept)
+    path = checkpoint.save(kept, tmp_path / "kept.pt")
+    release, calls, real = threading.Event(), [], train_pane.new_run
+
+    def slow_first_build(cfg):
+        calls.append(cfg)
+        if len(calls) == 1:
+            release.wait(60)
+        return real(cfg)
+
+    monkeypatch.setattr(train_pane, "new_run", slow_first_build)
+    app = SeqlmApp(counting(10_000_000))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.panes_in and calls, "the first build")
+        app.checkpoints.load(path)
+        await until(pilot, lambda: app.train.run is not None and app.train.run.step == 40, "the loaded run")
+        loaded = app.train.run
+        release.set()
+        await until(pilot, lambda: not [w for w in app.workers if w.group == "build" and w.is_running], "the build")
+        await pilot.pause(0)
+        assert app.train.run is loaded
+        await press(pilot, "s")
+        await until(pilot, lambda: app.train.run.step > 40, "training to go on from the loaded step")
+        assert app.train.run is loaded and app.train.trainer.run is loaded
+        await press(pilot, "x")
+        await until(pilot, lambda: app.train.state == "idle", "the stop")
+
+
+async def test_a_checkpoint_that_arrives_while_a_run_trains_is_not_adopted(tmp_path):
+    """A room's last run is loaded at start-up in a worker; an s pressed before it is in must keep its run."""
+    from seqlm_tui.core.run import new_run
+    from seqlm_tui.tui.messages import CheckpointLoaded
+
+    other = new_run(counting(10))
+    app = SeqlmApp(counting(10_000_000))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(app, pilot)
+        await press(pilot, "s")
+        await until(pilot, lambda: app.train.run.step > 0, "steps on screen")
+        training = app.train.run
+        app.post_message(CheckpointLoaded(other, tmp_path / "last.pt"))
+        await until(pilot, lambda: "last.pt was not loaded: a run is training" in message(app), "the sentence")
+        assert app.train.run is training and app.train.trainer.run is training
+        await press(pilot, "x")
+        await until(pilot, lambda: app.train.state == "idle", "the stop")

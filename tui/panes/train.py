@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from rich.text import Text
 from textual import work
@@ -21,7 +20,7 @@ from textual.reactive import reactive
 from textual.widgets import Label, ProgressBar, Static, Switch
 from textual.worker import WorkerState, get_current_worker
 
-from seqlm_tui.core import checkpoint, datacache, memory
+from seqlm_tui.core import datacache, memory
 from seqlm_tui.core import events as ev
 from seqlm_tui.core.config import RunConfig
 from seqlm_tui.core.fmt import fmt_time
@@ -29,9 +28,8 @@ from seqlm_tui.core.novelty import NEW, Novelty
 from seqlm_tui.core.run import Run, new_run
 from seqlm_tui.core.textsafe import printable
 from seqlm_tui.core.train import Trainer
-from seqlm_tui.tui.jobs import ReportsJobs, is_running
+from seqlm_tui.tui.jobs import ReportsJobs
 from seqlm_tui.tui.messages import (
-    CheckpointSaved,
     RunAdopted,
     TrainEval,
     TrainFailed,
@@ -42,6 +40,8 @@ from seqlm_tui.tui.messages import (
     TrainSamples,
     TrainStep,
 )
+from seqlm_tui.tui.panes.prompt import Source
+from seqlm_tui.tui.panes.run_saving import SavesTheRun
 from seqlm_tui.tui.readings import has_reading, looked_into, reading
 from seqlm_tui.tui.widgets.loss_chart import LossChart
 
@@ -66,7 +66,7 @@ def pack(pieces: list[str], width: int) -> str:
     return "\n".join([*lines, line])
 
 
-class TrainPane(ReportsJobs, Vertical):
+class TrainPane(SavesTheRun, ReportsJobs, Vertical):
     state = reactive("idle", bindings=True)  # idle, starting, running, paused
 
     @dataclass
@@ -128,12 +128,6 @@ class TrainPane(ReportsJobs, Vertical):
     def busy(self) -> bool:
         return self.state != "idle"
 
-    @property
-    def unsaved(self) -> bool:
-        """Whether the current run has trained steps that no checkpoint holds (safe from any thread)."""
-        run = self.run
-        return run is not None and run.step > self.saved_step
-
     def start_pause(self, cfg: RunConfig) -> None:
         if self.state == "running" and self.trainer is not None:
             self.trainer.pause()
@@ -167,6 +161,7 @@ class TrainPane(ReportsJobs, Vertical):
         """Make ``run`` the current one: the chart, the stats and (through the app) the other panes follow."""
         self.serial += 1
         self.asked += 1  # a build still under way was asked for before this: it no longer replaces it
+        self.building = False
         self.run, self.label = run, label
         self.saved_step = run.step  # a fresh run has nothing to lose; a loaded one is in its file
         self.best_dev = min(run.history.dev.values) if len(run.history.dev) else math.inf
@@ -183,8 +178,19 @@ class TrainPane(ReportsJobs, Vertical):
                         "training" + (" (it continues from here)." if run.step else "."))
         self.post_message(RunAdopted(run, self.serial, label))
 
-    def save(self, path: Path, quiet: bool = False) -> None:
-        self.save_worker(path, quiet)
+    def source(self) -> Source:
+        """The model the prompt talks to (see ``Source``): the current run, at its current step."""
+        run = self.run
+        if run is None:
+            return Source()
+        trainer = self.trainer
+        snapshot = trainer.snapshot if trainer is not None and trainer.run is run else run.snapshot_model
+
+        def novelty() -> Novelty | None:
+            return Novelty.for_run(run) if run.vocab.boundary is not None else None
+
+        return Source((self.serial, run.step), run.vocab, snapshot, novelty,
+                      f"{run.cfg.model.model} on {run.cfg.data.dataset}")
 
     def toggle_log(self) -> None:
         self.chart.toggle_log()
@@ -253,37 +259,6 @@ class TrainPane(ReportsJobs, Vertical):
                 last = time.monotonic()
                 post(reading(run))
 
-    def payload(self):
-        """(what a checkpoint of the current run holds, the run), taken while the trainer stands still
-        between two steps; from any thread."""
-        trainer, run = self.trainer, self.run
-        if trainer is not None and trainer.run is run:
-            with trainer.still():
-                return checkpoint.to_payload(run), run
-        return checkpoint.to_payload(run), run
-
-    def _written(self, payload: dict, run: Run, path: Path) -> Path:
-        saved = checkpoint.write_payload(payload, path)
-        if run is self.run:
-            self.saved_step = max(self.saved_step, int(payload["step"]))
-        return saved
-
-    @work(thread=True, group="save", exit_on_error=False)
-    def save_worker(self, path: Path, quiet: bool) -> None:
-        payload, run = self.payload()
-        saved = self._written(payload, run, checkpoint.target(path, run))
-        self.post_message(CheckpointSaved(saved, quiet))
-
-    @work(thread=True, group="save", exit_on_error=False)
-    def autosave_worker(self) -> None:
-        """Keeps the best dev evaluation so far; a newer best that arrives during a write is written next."""
-        while self.autosave_wanted:
-            self.autosave_wanted = False
-            payload, run = self.payload()
-            path = checkpoint.default_dir() / f"{run.name}-best{checkpoint.SUFFIX}"
-            saved = self._written(payload, run, path)
-            self.post_message(CheckpointSaved(saved, quiet=True))
-
     def on_worker_state_changed(self, event) -> None:
         """The pane's own bookkeeping; the app reports any failure (the event goes on to it)."""
         w = event.worker
@@ -301,17 +276,16 @@ class TrainPane(ReportsJobs, Vertical):
             self.switch.value = False
             self.set_status(f"autosave is off: {w.error}")
         elif w.group == "build" and event.state == WorkerState.ERROR:
+            self.building = False
             self.set_status("no new run: " + str(w.error))
 
     # -- what the jobs report ----------------------------------------------------------------------
     def on_train_pane_built(self, msg: TrainPane.Built) -> None:
         msg.stop()
-        if msg.ask != self.asked:
-            return  # overtaken (see ``asked``)
-        self.building = False
-        self.adopt(msg.run, msg.label)
-        if msg.note:
-            self.app.notify(msg.note)
+        if msg.ask == self.asked:  # else overtaken (see ``asked``)
+            self.adopt(msg.run, msg.label)
+            if msg.note:
+                self.app.notify(msg.note)
 
     def on_train_step(self, msg: TrainStep) -> None:
         msg.stop()
@@ -321,11 +295,7 @@ class TrainPane(ReportsJobs, Vertical):
     def on_train_eval(self, msg: TrainEval) -> None:
         self.last_dev = msg.eval.dev_loss
         self.chart.mark_dirty()
-        if self.autosave and msg.eval.dev_loss < self.best_dev:
-            self.best_dev = msg.eval.dev_loss
-            self.autosave_wanted = True
-            if not is_running(self.app, "save"):
-                self.autosave_worker()
+        self.keep_if_best(msg.eval.dev_loss)
 
     def on_train_samples(self, msg: TrainSamples) -> None:
         msg.stop()
@@ -367,10 +337,6 @@ class TrainPane(ReportsJobs, Vertical):
     def on_train_failed(self, msg: TrainFailed) -> None:
         self.set_status(msg.message)
         self.chart.mark_dirty()
-
-    def on_checkpoint_saved(self, msg: CheckpointSaved) -> None:
-        if not msg.quiet:
-            self.app.notify(f"saved {msg.path}")
 
     # -- drawing -----------------------------------------------------------------------------------
     def tick(self) -> None:

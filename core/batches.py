@@ -99,6 +99,8 @@ class ItemBatcher:
 
     @property
     def steps_per_epoch(self) -> int:
+        if self.pack is not None:  # a packed row holds several items: an epoch is the split's targets once
+            return max(1, math.ceil((self.tokens.numel() - 1) / (self.batch_size * self.pack)))
         return max(1, math.ceil(self.n / self.batch_size))
 
     def _gather(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -107,11 +109,7 @@ class ItemBatcher:
         pos = torch.arange(width, device=self.device)
         inside = pos.unsqueeze(0) < lengths.unsqueeze(1)
         flat = (self.starts[idx].unsqueeze(1) + pos).clamp(max=self.tokens.numel() - 1)
-        seq = torch.where(inside, self.tokens[flat].long(), torch.full_like(flat, -1))
-        x = seq[:, :-1].clamp(min=self.pad_in)
-        if self.scored is not None:
-            return x, seq[:, 1:].masked_fill(~self.scored[flat[:, 1:]], -1)
-        return x, seq[:, 1:]
+        return self._rows(flat, inside)
 
     def next(self) -> Batch:
         idx = torch.randint(0, self.n, (self.batch_size,), generator=self.gen).to(self.device)
@@ -121,7 +119,10 @@ class ItemBatcher:
     def _packed(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         flat = self.starts[idx].unsqueeze(1) + self._row
         inside = flat < self.tokens.numel()  # the split's last items run off its end: padding there only
-        flat = flat.clamp(max=self.tokens.numel() - 1)
+        return self._rows(flat.clamp(max=self.tokens.numel() - 1), inside)
+
+    def _rows(self, flat: torch.Tensor, inside: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(x, y) of the rows of token positions ``flat``; outside ``inside`` a position is padding."""
         seq = torch.where(inside, self.tokens[flat].long(), torch.full_like(flat, -1))
         x = seq[:, :-1].clamp(min=self.pad_in)
         if self.scored is not None:

@@ -77,8 +77,8 @@ class TrainConfig:
     steps: int = param(1000, "optimisation steps", lo=1, hi=100_000_000)
     epochs: float = param(0.0, "epochs over the training split; overrides steps when > 0", lo=0.0, hi=1e6)
     time_budget: float = param(0.0, "seconds of training, the schedule fitted to them: training stops when they "
-                               "are spent (0: off; steps or epochs still cap it, unless only the budget is "
-                               "typed)", lo=0.0, hi=1e6, label="time budget")
+                               "are spent (0: off; steps or epochs still cap it; --time-budget typed alone lifts "
+                               "that cap)", lo=0.0, hi=1e6, label="time budget")
     eval_every: int = param(200, "steps between dev evaluations and samples", lo=1, hi=100_000_000,
                             label="eval every")
     eval_cap: int = param(100_000, "at most this many dev targets per evaluation (0: the whole split)",

@@ -50,6 +50,7 @@ def heads_seen(facts: Facts, min_heads: int = 1, min_length: int = 1, max_length
                    else f"that text has {f['length']} characters: {min_length} to {max_length} are wanted"
                    if not min_length <= f["length"] <= max_length else "")
         if not problem:
+            seen.pop((f["layer"], f["head"]), None)  # a head looked at again is the latest look
             seen[(f["layer"], f["head"])] = f
     if not seen:
         return Verdict(False, problem or _not_yet(facts, f"Insight/Attention on a {source or 'dev'} text").said)

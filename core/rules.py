@@ -89,8 +89,6 @@ def unused_reason(cfg: RunConfig, key: str) -> str | None:
                 return "applies to items (names, lines), not stream data"
             if spec is not None and spec.batch_kind == "window":
                 return f"is not used by the {spec.name} model, which reads fixed windows (block size)"
-            if counting:
-                return "is not used by the count-based bigram, which counts every pair at once"
         if name == "batch_size" and counting:
             return "is not used by the count-based bigram, which counts every pair at once"
         return None

@@ -250,14 +250,14 @@ class Trainer:
         last_lr, last_emit = None, 0.0
         constant_lr = t.schedule == "constant"
         budget = t.time_budget  # seconds of training (pauses not counted), 0: none
-        finished = True  # every step asked for was taken, or the budget spent: not stopped early
+        stopped = False  # ended early (stop asked for), not by taking every step or spending the budget
         # The same minibatch at every step, from a fresh state: a model that can learn drives its loss on it
         # near zero (makemore's first check); the dev loss, on unseen data, climbs meanwhile.
         one_batch = (*batcher.next()[:2], True) if t.overfit_batch else None
         model.train()
         for step in range(run.step, total):
             if self._stop.is_set():
-                finished = False
+                stopped = True
                 break
             if not self._go.is_set():
                 yield ev.Paused(step)
@@ -268,7 +268,7 @@ class Trainer:
                 t0 += time.perf_counter() - paused_at
                 rate_t += time.perf_counter() - paused_at
                 if self._stop.is_set():
-                    finished = False
+                    stopped = True
                     break
                 yield ev.Resumed(step)
             x, y, fresh = one_batch or batcher.next()
@@ -338,7 +338,7 @@ class Trainer:
                 break
         run.metrics["train_loss"] = smooth
         run.optimizer_state = opt.state_dict()
-        yield ev.Finished(run.step, not finished, self.result(time.perf_counter() - t0, tok_per_s))
+        yield ev.Finished(run.step, stopped, self.result(time.perf_counter() - t0, tok_per_s))
 
     def _evaluate(self, dev, prompts, smooth, with_samples: bool = True) -> Iterator[ev.Event]:
         run = self.run

@@ -114,8 +114,8 @@ class Guide:
             if extras.get("fresh", True):
                 serial = app.train.serial
                 app.train.new_run(cfg, note="")
-                # Until it is in: an s pressed right after g would train the old run, and the fresh one,
-                # adopted a moment later, would replace it on screen while it trains.
+                # Until it is in, so that the fresh model the step reports is on screen when it says so (an s
+                # pressed meanwhile trains a fresh model as well: TrainPane.building).
                 for _ in range(1500):
                     if app.train.serial > serial or not is_running(app, "build"):
                         break

@@ -63,7 +63,9 @@ def run(args) -> int:
             if isinstance(e, ev.Step):
                 progress.update(e, force=e.step == e.total)
             elif isinstance(e, ev.Started) and human:
-                out(f"training {e.model} ({e.params:,} parameters) on {e.dataset}, {e.total_steps:,} steps, "
+                budget = run_.cfg.train.time_budget
+                length = f"{budget:g} s (at most {e.total_steps:,} steps)" if budget else f"{e.total_steps:,} steps"
+                out(f"training {e.model} ({e.params:,} parameters) on {e.dataset}, {length}, "
                     f"device {e.device}; dev loss on {e.eval_targets:,} targets")
             elif isinstance(e, ev.Eval) and human and not args.quiet:
                 progress.clear()

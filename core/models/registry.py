@@ -22,7 +22,8 @@ MAX_PARAMS = 200_000_000  # 800 MB of float32 weights, 3.2 GB with Adam's moment
 
 class _NoInit(TorchFunctionMode):
     """Skips filling tensors while a model is built on the meta device to be counted: there is nothing to fill,
-    and torch's meta ``normal_`` and ``eye`` import torch._dynamo the first time (1.3 s of every run's start)."""
+    and torch's meta ``normal_`` and ``eye`` import torch._dynamo the first time (1.3 s on the thread that
+    counts: the UI's, for Setup's summary)."""
 
     INITS = frozenset({"normal_", "uniform_", "trunc_normal_", "exponential_", "bernoulli_", "random_"})
 

@@ -81,5 +81,18 @@ def test_packing_is_refused_where_nothing_is_packed():
     parser = argparse.ArgumentParser()
     add_config_flags(parser)
     parser.add_argument("--preset")
-    assert config_from_args(parser.parse_args(["--preset", "names-2min", "--no-pack"])).data.pack is False
+    assert config_from_args(parser.parse_args(["--model", "transformer", "--pack", "--no-pack"])).data.pack is False
     assert config_from_args(parser.parse_args(["--model", "transformer", "--pack"])).data.pack is True
+
+
+def test_an_epoch_of_packed_rows_is_the_split_s_targets_once():
+    """A packed row holds about two names: an epoch counts their targets, not one item a row (which made
+    ``--epochs 1 --pack`` about two epochs)."""
+    run = new_run(names_transformer(pack=True))
+    ds = run.dataset
+    packed = make_batcher(ds, "train", "sequence", 16, 64, gen=torch.Generator().manual_seed(0), pack=True)
+    padded = make_batcher(ds, "train", "sequence", 16, 64, gen=torch.Generator().manual_seed(0))
+    targets = int((ds.splits["train"].lengths - 1).sum())
+    assert padded.steps_per_epoch * 64 >= ds.splits["train"].n_items
+    assert (packed.steps_per_epoch - 1) * 64 * 16 < targets <= packed.steps_per_epoch * 64 * 16 + 64 * 16
+    assert packed.steps_per_epoch < padded.steps_per_epoch / 1.5

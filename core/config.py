@@ -38,8 +38,8 @@ class DataConfig:
                                lo=1, hi=512, label="memory length")
     partition: str = param("sequential", "stream minibatches: sequential (state carried) or random",
                            choices=("sequential", "random"))
-    pack: bool = param(False, "training rows of items (names, lines) packed end to end: each row starts at an "
-                       "item and runs on through the next ones, with no padding (evaluation stays item by item)",
+    pack: bool = param(False, "train on items (names, lines) packed end to end: a row starts at an item and "
+                       "runs on into the next, no padding (evaluated item by item)",
                        label="pack items")
 
 
@@ -58,7 +58,7 @@ class ModelConfig:
     forget_bias: float = param(0.0, "added to the LSTM forget gate's initial bias (3 helps it remember "
                                "over long sequences)", lo=-10.0, hi=10.0, label="forget bias")
     init: str = param("torch", "initial weights: torch's defaults (scaled to each layer), or randn: every "
-                      "parameter drawn from N(0, 1), as the seed's MLP post does (a first loss far above ln V)",
+                      "parameter from N(0, 1) as in the seed's MLP post (first loss far above ln V)",
                       choices=INITS)
 
 
@@ -76,9 +76,8 @@ class TrainConfig:
     clip: float = param(0.0, "gradient-norm clipping (0: off)", lo=0.0, hi=1e6)
     steps: int = param(1000, "optimisation steps", lo=1, hi=100_000_000)
     epochs: float = param(0.0, "epochs over the training split; overrides steps when > 0", lo=0.0, hi=1e6)
-    time_budget: float = param(0.0, "seconds of training, the schedule fitted to them: training stops when they "
-                               "are spent (0: off; steps or epochs still cap it; --time-budget typed alone lifts "
-                               "that cap)", lo=0.0, hi=1e6, label="time budget")
+    time_budget: float = param(0.0, "seconds of training, the schedule fitted to them (0: off); steps or epochs "
+                               "still cap it, unless --time-budget is typed alone", lo=0.0, hi=1e6, label="time budget")
     eval_every: int = param(200, "steps between dev evaluations and samples", lo=1, hi=100_000_000,
                             label="eval every")
     eval_cap: int = param(100_000, "at most this many dev targets per evaluation (0: the whole split)",
@@ -86,8 +85,8 @@ class TrainConfig:
     seed: int = param(42, "random seed", lo=0, hi=2**32 - 1)
     device: str = param("auto", "device", choices=("auto", "cpu", "cuda"))
     threads: int = param(0, "CPU threads for torch (0: torch's default; in the app, all cores but one)", lo=0, hi=1024)
-    overfit_batch: bool = param(False, "train on one minibatch, the same at every step: a model that cannot "
-                                "drive its loss near zero there has a bug (the dev loss shows overfitting)",
+    overfit_batch: bool = param(False, "the same minibatch at every step: a model that cannot drive its loss "
+                                "near zero on it has a bug (the dev loss shows the overfitting)",
                                 label="overfit one batch")
 
 

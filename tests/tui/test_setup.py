@@ -179,3 +179,29 @@ async def test_a_summary_that_ends_late_does_not_hide_the_newer_one():
         setup.post_message(SummaryReady(newer - 1, "the older summary"))  # it ends last
         await until(pilot, lambda: "the newer summary" in screen_text(app), "the newer summary on screen")
         assert setup.summary_text == "the newer summary"
+
+
+async def test_every_field_s_help_fits_the_help_line_whole_at_60x20():
+    """The focused field's whole help is on the pane's last line (three rows at most): at the smallest size
+    every field's help, of every model, wraps into those rows (a longer one lost its end there)."""
+    import dataclasses
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from seqlm_tui.core.config import DataConfig, ModelConfig, TrainConfig, label
+
+    app = SeqlmApp(counting())
+    async with app.run_test(size=(60, 20)) as pilot:
+        await open_setup(app, pilot)
+        box = row(app, "train.eval_cap").query_one(Input)
+        box.focus()
+        help_line = app.query_one("#setup-help")
+        await until(pilot, lambda: help_line.display and help_line.content_region.width > 0, "the help line")
+        width, rows = help_line.content_region.width, help_line.styles.max_height.value
+        console = Console(width=width)
+        for cls in (DataConfig, ModelConfig, TrainConfig):
+            for f in dataclasses.fields(cls):
+                text = Text.assemble((label(f), "bold"), ": " + f.metadata.get("help", ""))
+                lines = text.wrap(console, width)
+                assert len(lines) <= rows, (f.name, width, [str(line) for line in lines])

@@ -173,22 +173,29 @@ async def test_a_memory_task_too_big_is_one_sentence():
         assert app.is_running and not app.insight.comparing
 
 
-async def test_s_while_the_first_model_is_still_being_built_trains_the_run_on_screen(monkeypatch):
-    """On a busy machine s can come before the first build is in: the late build must not replace the run
-    being trained (it did: the screen and a save then held an untrained model while another one trained)."""
+@pytest.fixture
+def slow_first_build(monkeypatch):
+    """The app's first model is held back until the test releases it: (release event, the builds asked for)."""
     import threading
 
     from seqlm_tui.tui.panes import train as train_pane
 
     release, calls, real = threading.Event(), [], train_pane.new_run
 
-    def slow_first_build(cfg):
+    def build(cfg):
         calls.append(cfg)
-        if len(calls) == 1:  # the app's first model: held back until training is under way
+        if len(calls) == 1:
             release.wait(60)
         return real(cfg)
 
-    monkeypatch.setattr(train_pane, "new_run", slow_first_build)
+    monkeypatch.setattr(train_pane, "new_run", build)
+    return release, calls
+
+
+async def test_s_while_the_first_model_is_still_being_built_trains_the_run_on_screen(slow_first_build):
+    """On a busy machine s can come before the first build is in: the late build must not replace the run
+    being trained (it did: the screen and a save then held an untrained model while another one trained)."""
+    release, calls = slow_first_build
     app = SeqlmApp(counting(10_000_000))
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: app.panes_in and calls, "the first build")
@@ -204,26 +211,16 @@ async def test_s_while_the_first_model_is_still_being_built_trains_the_run_on_sc
         assert app.train.run is trained
 
 
-async def test_a_checkpoint_loaded_while_a_build_is_under_way_is_the_run_s_goes_on_with(monkeypatch, tmp_path):
+async def test_a_checkpoint_loaded_while_a_build_is_under_way_is_the_run_s_goes_on_with(slow_first_build,
+                                                                                         tmp_path):
     """The build asked for before the load neither replaces the loaded run nor makes s start afresh."""
-    import threading
-
     from seqlm_tui.core.run import new_run
     from seqlm_tui.core.train import train_to_end
-    from seqlm_tui.tui.panes import train as train_pane
 
     kept = new_run(counting(40))
     train_to_end(kept)
     path = checkpoint.save(kept, tmp_path / "kept.pt")
-    release, calls, real = threading.Event(), [], train_pane.new_run
-
-    def slow_first_build(cfg):
-        calls.append(cfg)
-        if len(calls) == 1:
-            release.wait(60)
-        return real(cfg)
-
-    monkeypatch.setattr(train_pane, "new_run", slow_first_build)
+    release, calls = slow_first_build
     app = SeqlmApp(counting(10_000_000))
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: app.panes_in and calls, "the first build")

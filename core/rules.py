@@ -79,16 +79,12 @@ def unused_reason(cfg: RunConfig, key: str) -> str | None:
             return f"is read only for the dataset 'file', not {d.dataset}"
         if name == "memory_length" and d.dataset != "memory":
             return f"is for the dataset 'memory', not {d.dataset}"
-        if name in ("num_steps", "partition"):
-            if not is_stream(cfg):
-                return "applies to stream data only (timemachine, or a file in stream mode)"
-            if spec is not None and spec.batch_kind == "window":
-                return f"is not used by the {spec.name} model, which reads fixed windows (block size)"
-        if name == "pack":
-            if is_stream(cfg):
-                return "applies to items (names, lines), not stream data"
-            if spec is not None and spec.batch_kind == "window":
-                return f"is not used by the {spec.name} model, which reads fixed windows (block size)"
+        if name in ("num_steps", "partition") and not is_stream(cfg):
+            return "applies to stream data only (timemachine, or a file in stream mode)"
+        if name == "pack" and is_stream(cfg):
+            return "applies to items (names, lines), not stream data"
+        if name in ("num_steps", "partition", "pack") and spec is not None and spec.batch_kind == "window":
+            return f"is not used by the {spec.name} model, which reads fixed windows (block size)"
         if name == "batch_size" and counting:
             return "is not used by the count-based bigram, which counts every pair at once"
         return None

@@ -115,7 +115,7 @@ class Guide:
                 serial = app.train.serial
                 app.train.new_run(cfg, note="")
                 # Until it is in, so that the fresh model the step reports is on screen when it says so (an s
-                # pressed meanwhile trains a fresh model as well: TrainPane.building).
+                # pressed meanwhile trains a fresh model as well: TrainPane.build_asked).
                 for _ in range(1500):
                     if app.train.serial > serial or not is_running(app, "build"):
                         break

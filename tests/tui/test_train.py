@@ -173,6 +173,13 @@ async def test_a_memory_task_too_big_is_one_sentence():
         assert app.is_running and not app.insight.comparing
 
 
+async def handled_before_now(pilot, pane) -> None:
+    """Wait until ``pane`` has handled every message already posted to it (its queue is first in, first out)."""
+    reached = []
+    pane.call_later(reached.append, True)
+    await until(pilot, lambda: reached, "the pane's messages handled")
+
+
 @pytest.fixture
 def slow_first_build(monkeypatch):
     """The app's first model is held back until the test releases it: (release event, the builds asked for)."""
@@ -204,7 +211,7 @@ async def test_s_while_the_first_model_is_still_being_built_trains_the_run_on_sc
         trained = app.train.trainer.run
         release.set()
         await until(pilot, lambda: not [w for w in app.workers if w.group == "build" and w.is_running], "the build")
-        await pilot.pause(0)
+        await handled_before_now(pilot, app.train)
         assert app.train.run is trained and app.train.unsaved
         await press(pilot, "x")
         await until(pilot, lambda: app.train.state == "idle", "the stop")
@@ -229,7 +236,7 @@ async def test_a_checkpoint_loaded_while_a_build_is_under_way_is_the_run_s_goes_
         loaded = app.train.run
         release.set()
         await until(pilot, lambda: not [w for w in app.workers if w.group == "build" and w.is_running], "the build")
-        await pilot.pause(0)
+        await handled_before_now(pilot, app.train)
         assert app.train.run is loaded
         await press(pilot, "s")
         await until(pilot, lambda: app.train.run.step > 40, "training to go on from the loaded step")

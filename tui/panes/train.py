@@ -86,7 +86,8 @@ class TrainPane(SavesTheRun, ReportsJobs, Vertical):
         # later request is dropped: s pressed while the first model was still being built (a busy machine)
         # trained one run while the late build replaced it on screen, and a save took the untrained one.
         self.asked = 0
-        self.building = False    # a build asked for is not in yet: s trains a fresh model, not the old run
+        self.build_asked = -1    # the request of the latest build: while it is the latest request, s trains a
+                                 # fresh model (the one asked for is not in yet), not the old run
         self.label = ""
         self.best_dev = math.inf
         self.last_dev: float | None = None
@@ -136,7 +137,7 @@ class TrainPane(SavesTheRun, ReportsJobs, Vertical):
         elif self.state == "idle":
             self.state = "starting"
             self.set_status("starting: loading the data and building the model...")
-            fresh, self.building = self.building, False
+            fresh = self.build_asked == self.asked
             self.asked += 1
             self.train_worker(cfg, self.asked, fresh)
 
@@ -154,14 +155,13 @@ class TrainPane(SavesTheRun, ReportsJobs, Vertical):
     def new_run(self, cfg: RunConfig, note: str = "a fresh model from Setup; press s to train it.") -> None:
         self.set_status("building a fresh model from Setup...")
         self.asked += 1
-        self.building = True
+        self.build_asked = self.asked
         self.build_worker(cfg, note, self.asked)
 
     def adopt(self, run: Run, label: str) -> None:
         """Make ``run`` the current one: the chart, the stats and (through the app) the other panes follow."""
         self.serial += 1
         self.asked += 1  # a build still under way was asked for before this: it no longer replaces it
-        self.building = False
         self.run, self.label = run, label
         self.saved_step = run.step  # a fresh run has nothing to lose; a loaded one is in its file
         self.best_dev = min(run.history.dev.values) if len(run.history.dev) else math.inf
@@ -209,14 +209,17 @@ class TrainPane(SavesTheRun, ReportsJobs, Vertical):
             if run.step:
                 run.cfg.train.steps = run.step + cfg.train.steps  # continue: that many more steps
             return run
-        run = new_run(cfg)
-        self.post_message(self.Built(run, f"{cfg.model.model} on {cfg.data.dataset}, lr {cfg.train.lr:g}", ask=ask))
-        return run
+        return self._build(cfg, "", ask)
 
     @work(thread=True, group="build", exclusive=True, exit_on_error=False)
     def build_worker(self, cfg: RunConfig, note: str, ask: int) -> None:
+        self._build(cfg, note, ask)
+
+    def _build(self, cfg: RunConfig, note: str, ask: int) -> Run:
+        """A fresh run from ``cfg``, sent to the interface's thread to be adopted (in a worker thread)."""
         run = new_run(cfg)
         self.post_message(self.Built(run, f"{cfg.model.model} on {cfg.data.dataset}, lr {cfg.train.lr:g}", note, ask))
+        return run
 
     @work(thread=True, group="train", exit_on_error=False)
     def train_worker(self, cfg: RunConfig, ask: int, fresh: bool) -> None:
@@ -276,7 +279,7 @@ class TrainPane(SavesTheRun, ReportsJobs, Vertical):
             self.switch.value = False
             self.set_status(f"autosave is off: {w.error}")
         elif w.group == "build" and event.state == WorkerState.ERROR:
-            self.building = False
+            self.build_asked = -1  # nothing is coming: s goes on with the current run
             self.set_status("no new run: " + str(w.error))
 
     # -- what the jobs report ----------------------------------------------------------------------
